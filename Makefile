@@ -1,0 +1,43 @@
+# anxin developer commands. `make demo` and `make test` are the README Quickstart.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint format typecheck pytest bench docs clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)  ## synthetic world -> validate -> train -> score -> explain -> open cases
+	$(BIN)/anxin demo
+
+test: lint typecheck pytest  ## everything CI runs
+
+lint: $(STAMP)
+	$(BIN)/ruff check anxin pipelines tests benchmarks
+	$(BIN)/ruff format --check anxin pipelines tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff format anxin pipelines tests benchmarks
+	$(BIN)/ruff check --fix anxin pipelines tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)  ## slow, large runs; figures go in benchmarks/README.md
+	$(BIN)/python benchmarks/bench_features.py
+	$(BIN)/python benchmarks/bench_train.py
+	$(BIN)/python benchmarks/bench_score.py
+
+docs: $(STAMP)  ## regenerate docs/features.md from the feature catalogue
+	$(BIN)/python -m anxin.features > docs/features.md
+
+clean:
+	rm -rf $(VENV) .anxin anxin-demo .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,5 @@
+"""``python -m anxin``."""
+
+from anxin.cli import run
+
+run()

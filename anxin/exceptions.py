@@ -1,0 +1,140 @@
+"""Errors and warnings raised by anxin.
+
+Every error derives from :class:`AnxinError` and from the builtin that matches
+it, so ``except ValueError`` in a caller keeps working. Each class carries an
+``exit_code`` that the command line uses (see ``docs/cli.md``):
+
+* ``1`` -- a failure (a bug, an unreachable service, a missing model);
+* ``2`` -- the input broke the contract (bad data, bad parameter, bad request).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AnxinDeprecationWarning",
+    "AnxinError",
+    "CaseConflictError",
+    "CaseError",
+    "ContractError",
+    "DriftWarning",
+    "IllegalTransitionError",
+    "InvalidParameterError",
+    "ModelNotFoundError",
+    "NotFittedError",
+    "UnknownCaseError",
+]
+
+
+class AnxinError(Exception):
+    """Root of every error anxin raises on purpose.
+
+    Parameters
+    ----------
+    message : str
+        What was seen and what to do about it.
+    **fields
+        Structured context (``table``, ``column``, ``enterprise_id``, ...),
+        kept as attributes so services can act on them without parsing text.
+    """
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, **fields: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+        for key, value in fields.items():
+            setattr(self, key, value)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ContractError(AnxinError, ValueError):
+    """Input data breaks the data contract at table level.
+
+    Row-level breaches never raise: they are quarantined (see
+    :func:`anxin.validate`). This error is for what makes a whole table
+    unusable: a missing required table or column, an unreadable file, an
+    undecodable encoding.
+    """
+
+    exit_code = 2
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        table: str | None = None,
+        column: str | None = None,
+        **fields: Any,
+    ) -> None:
+        super().__init__(message, table=table, column=column, **fields)
+
+
+class InvalidParameterError(AnxinError, ValueError):
+    """A function or command received a parameter outside its allowed values."""
+
+    exit_code = 2
+
+
+class NotFittedError(AnxinError, AttributeError):
+    """An estimator was used before ``fit``."""
+
+
+class ModelNotFoundError(AnxinError, LookupError):
+    """A model URI, registered model or alias does not resolve."""
+
+
+class CaseError(AnxinError):
+    """Base class for errors from the case-handling chain."""
+
+    exit_code = 2
+
+
+class UnknownCaseError(CaseError, LookupError):
+    """A case id (or enterprise) is not in the store."""
+
+
+class IllegalTransitionError(CaseError, ValueError):
+    """A state change that the handling chain does not allow."""
+
+
+class CaseConflictError(CaseError, RuntimeError):
+    """Another actor changed the case since it was read (optimistic locking)."""
+
+
+class DriftWarning(UserWarning):
+    """Scoring data has drifted away from the model's training data."""
+
+
+class AnxinDeprecationWarning(DeprecationWarning):
+    """A part of anxin's API that will be removed."""
+
+
+def check_param(
+    name: str,
+    value: Any,
+    owner: str,
+    expected: str,
+    ok: bool,
+) -> None:
+    """Raise :class:`InvalidParameterError` with anxin's one message shape.
+
+    Examples
+    --------
+    >>> check_param("horizon", 3, "train", "an int in [1, 12]", 1 <= 3 <= 12)
+    >>> check_param("horizon", 0, "train", "an int in [1, 12]", False)
+    Traceback (most recent call last):
+    ...
+    anxin.exceptions.InvalidParameterError: The 'horizon' parameter of train must be an int in [1, 12]. Got 0 instead.
+    """  # noqa: E501
+    if not ok:
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {owner} must be {expected}. "
+            f"Got {value!r} instead.",
+            parameter=name,
+            value=value,
+        )

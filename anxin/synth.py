@@ -1,0 +1,505 @@
+"""A seeded synthetic world that behaves like a bureau's shared data.
+
+Every enterprise has a latent financial health that moves month to month
+(persistent, with sector and regional shocks and rare collapses). The
+observables react to it with realistic lags -- revenue and VAT first, social
+insurance gaps and pay delays next, headcount later -- and wage-arrears
+events are rare draws whose hazard rises with poor health and around the
+Spring Festival. Complaints cluster just before an event, lawsuits follow it.
+``docs/synthetic-data.md`` tells the story in full.
+
+The generator is vectorised over enterprises; the only Python loop is over
+months.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from anxin import _calendar, _uscc
+from anxin.exceptions import check_param
+from anxin.tables import Tables, write_tables
+
+__all__ = ["SyntheticWorld", "synth"]
+
+logger = logging.getLogger(__name__)
+
+#: Huzhou's districts and counties (湖州: 吴兴、南浔、德清、长兴、安吉).
+DEFAULT_REGIONS = ("330502", "330503", "330521", "330522", "330523")
+_REGION_WEIGHTS = (0.26, 0.17, 0.19, 0.21, 0.17)
+
+# section: (share, log-size shift, wage per head CNY, revenue per head CNY,
+#           kWh per head, health shift, volatility)
+_INDUSTRY = {
+    "C": (0.28, 0.5, 6500, 42000, 1400, 0.00, 0.16),
+    "E": (0.12, 0.6, 7600, 52000, 260, -0.35, 0.22),
+    "F": (0.18, -0.2, 5300, 65000, 220, 0.05, 0.15),
+    "H": (0.09, 0.0, 4600, 16000, 620, -0.15, 0.20),
+    "G": (0.06, 0.2, 6900, 30000, 300, 0.00, 0.16),
+    "I": (0.05, 0.0, 12500, 32000, 160, 0.15, 0.14),
+    "L": (0.07, -0.1, 7200, 28000, 150, -0.05, 0.17),
+    "K": (0.03, 0.1, 8600, 90000, 180, -0.20, 0.20),
+    "M": (0.03, -0.1, 10200, 30000, 170, 0.10, 0.14),
+    "O": (0.04, -0.4, 4800, 14000, 200, -0.05, 0.17),
+    "A": (0.02, 0.0, 4300, 20000, 400, -0.05, 0.18),
+    "N": (0.01, 0.2, 6200, 25000, 250, 0.10, 0.12),
+    "P": (0.01, 0.0, 7000, 12000, 150, 0.10, 0.12),
+    "Q": (0.01, 0.3, 8000, 20000, 250, 0.15, 0.12),
+}
+
+
+@dataclasses.dataclass
+class SyntheticWorld:
+    """A generated world.
+
+    Attributes
+    ----------
+    tables : Tables
+        The contract tables (clean unless ``dirty``).
+    injected : DataFrame
+        Rows deliberately broken by ``dirty=True``: ``table``, ``source_row``
+        (1-based, as in the validation report) and ``rule`` they break.
+    health : DataFrame
+        The latent health per enterprise and month (for diagnostics only; a
+        model never sees it).
+    """
+
+    tables: Tables
+    injected: pd.DataFrame
+    health: pd.DataFrame
+
+    def write(self, path: str | Path, format: str = "parquet") -> dict[str, Path]:
+        """Write the tables, plus ``_injected.csv`` when rows were broken."""
+        out = write_tables(self.tables, path, format=format)  # type: ignore[arg-type]
+        if not self.injected.empty:
+            target = Path(path) / "_injected.csv"
+            self.injected.to_csv(target, index=False)
+            out["_injected"] = target
+        return out
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _make_ids(rng: np.random.Generator, regions: np.ndarray) -> np.ndarray:
+    """Unique USCCs: '91' (企业) + region code + random 9-char org code + check."""
+    n = len(regions)
+    alphabet = _uscc.ALPHABET
+    digits = np.frombuffer("".join(regions).encode(), dtype=np.uint8).reshape(n, 6)
+    region_part = digits.astype(np.int64) - ord("0")
+    ids = np.empty(n, dtype=object)
+    todo = np.arange(n)
+    seen: set[str] = set()
+    while todo.size:
+        org = rng.integers(0, len(alphabet), size=(todo.size, 9))
+        head = np.tile(np.array([9, 1]), (todo.size, 1))
+        body = np.concatenate([head, region_part[todo], org], axis=1)
+        codes = _uscc.make_codes(body)
+        retry = []
+        for i, code in zip(todo, codes, strict=True):
+            if code in seen:
+                retry.append(i)
+            else:
+                seen.add(code)
+                ids[i] = code
+        todo = np.array(retry, dtype=np.int64)
+    return ids.astype(str)
+
+
+def synth(
+    n_enterprises: int = 20_000,
+    n_months: int = 48,
+    *,
+    end: str = "2026-06",
+    seed: int = 0,
+    dirty: bool = False,
+    regions: tuple[str, ...] = DEFAULT_REGIONS,
+) -> SyntheticWorld:
+    """Generate a synthetic world of enterprises and monthly records.
+
+    Parameters
+    ----------
+    n_enterprises : int, default 20000
+        Enterprises ever active in the window (incumbents and entrants).
+    n_months : int, default 48
+        Length of the window, ending at ``end``.
+    end : str, default "2026-06"
+        Last month of data, ``YYYY-MM``.
+    seed : int, default 0
+        Seed; the same arguments give the same world.
+    dirty : bool, default False
+        Inject contract breaches (bad codes, duplicates, negative values,
+        unparsable and future periods, unknown enterprises), listed in
+        :attr:`SyntheticWorld.injected`.
+    regions : tuple of str
+        6-digit region codes to spread enterprises over.
+
+    Returns
+    -------
+    SyntheticWorld
+
+    Examples
+    --------
+    >>> world = synth(n_enterprises=200, n_months=12, seed=3)
+    >>> sorted(world.tables.present())
+    ['enterprises', 'events', 'payroll', 'signals', 'tax']
+    >>> world.tables.payroll["period"].max()
+    '2026-06'
+    """
+    check_param("n_enterprises", n_enterprises, "synth", "an int >= 10",
+                isinstance(n_enterprises, int) and n_enterprises >= 10)
+    check_param("n_months", n_months, "synth", "an int in [3, 240]",
+                isinstance(n_months, int) and 3 <= n_months <= 240)
+    check_param("end", end, "synth", "a month 'YYYY-MM'",
+                isinstance(end, str) and len(end) == 7 and end[4] == "-")
+    rng = np.random.default_rng(seed)
+    n, T = n_enterprises, n_months
+    end_idx = _calendar.to_index(end)
+    start_idx = end_idx - T + 1
+    month_idx = np.arange(start_idx, end_idx + 1)
+    moy = month_idx % 12  # 0 = January
+
+    # --- enterprises -------------------------------------------------------
+    codes = np.array(list(_INDUSTRY))
+    spec = np.array([_INDUSTRY[c] for c in codes], dtype=float)
+    share = spec[:, 0] / spec[:, 0].sum()
+    ind = rng.choice(len(codes), size=n, p=share)
+    region_w = np.resize(np.array(_REGION_WEIGHTS, dtype=float), len(regions))
+    reg = rng.choice(len(regions), size=n, p=region_w / region_w.sum())
+    industry = codes[ind]
+    region = np.array(regions)[reg]
+    construction = industry == "E"
+
+    entrant = rng.random(n) < 0.18
+    first = np.where(entrant, rng.integers(1, T, size=n), 0)
+    age0_months = rng.gamma(1.6, 60.0, size=n).astype(int) + 3
+    est_month = np.where(entrant, start_idx + first, start_idx - age0_months)
+    est_day = rng.integers(1, 29, size=n)
+    established = pd.to_datetime(
+        {
+            "year": est_month // 12,
+            "month": est_month % 12 + 1,
+            "day": est_day,
+        }
+    )
+    size0 = np.exp(rng.normal(np.log(11.0) + spec[ind, 1], 1.05))
+    size0 = np.clip(np.round(size0), 2, 20_000)
+    region_wage = np.resize(np.array([1.06, 0.97, 1.0, 0.98, 0.99]), len(regions))
+    wage_ph = spec[ind, 2] * region_wage[reg] * np.exp(rng.normal(0, 0.15, n))
+    rev_ph = spec[ind, 3] * np.exp(rng.normal(0, 0.35, n))
+    kwh_ph = spec[ind, 4] * np.exp(rng.normal(0, 0.4, n))
+    has_kwh = rng.random(n) > 0.22
+    has_delay = np.where(construction, rng.random(n) < 0.85, rng.random(n) < 0.03)
+    has_tax = rng.random(n) > 0.04
+    vat_rate = np.where(construction, 0.03, 0.045) * np.exp(rng.normal(0, 0.1, n))
+    capital = np.round(np.exp(rng.normal(np.log(200), 1.3, n)), 1)
+    capital[rng.random(n) < 0.03] = np.nan
+    mu = rng.normal(0.9, 0.45, n) + spec[ind, 5]
+    sigma = spec[ind, 6] * np.exp(rng.normal(0, 0.2, n))
+    ids = _make_ids(rng, region)
+
+    # --- latent health and survival (loop over months only) -----------------
+    n_ind, n_reg = len(codes), len(regions)
+    sector = np.zeros(n_ind)
+    local = np.zeros(n_reg)
+    crunch_sector = int(np.flatnonzero(codes == "K")[0])
+    crunch_at = int(rng.integers(T // 3, max(T // 3 + 1, 2 * T // 3)))
+    h = np.empty((n, T), dtype=np.float64)
+    alive = np.zeros((n, T), dtype=bool)
+    state = mu + rng.normal(0, 0.3, n)
+    living = ~entrant
+    for t in range(T):
+        sector = 0.85 * sector + rng.normal(0, 0.06, n_ind)
+        local = 0.85 * local + rng.normal(0, 0.04, n_reg)
+        if crunch_at <= t < crunch_at + 6:  # a property-sector crunch
+            sector[crunch_sector] -= 0.12
+            sector[codes == "E"] -= 0.05
+        collapse = rng.random(n) < 0.0025
+        state = (
+            mu
+            + 0.9 * (state - mu)
+            + sector[ind]
+            + local[reg]
+            + rng.normal(0, 1, n) * sigma
+            - collapse * rng.uniform(1.5, 3.0, n)
+        )
+        living = living | (entrant & (first == t))
+        exit_p = 0.002 + 0.06 * _sigmoid(-4.0 * (state + 1.6))
+        living = living & ~((rng.random(n) < exit_p) & (first < t))
+        h[:, t] = state
+        alive[:, t] = living
+
+    # --- arrears events ----------------------------------------------------
+    season = _calendar.is_spring_festival_season(month_idx).astype(float)
+    h_lag1 = np.concatenate([h[:, :1], h[:, :-1]], axis=1)
+    logit = (
+        -6.55
+        - 1.25 * h
+        - 0.55 * h_lag1
+        + 0.75 * construction[:, None]
+        + 0.25 * (industry == "H")[:, None]
+        + 0.65 * season[None, :]
+        + 0.15 * np.log(size0)[:, None]
+    )
+    # an enterprise that exits owes wages more often in its last month
+    last_alive = alive & ~np.concatenate([alive[:, 1:], np.zeros((n, 1), bool)], 1)
+    last_alive[:, -1] = False
+    hazard = _sigmoid(logit + 2.0 * last_alive)
+    event = alive & (rng.random((n, T)) < hazard)
+    ev_next = np.zeros_like(event)
+    ev_next[:, :-1] = event[:, 1:]
+    ev_next2 = np.zeros_like(event)
+    ev_next2[:, :-2] = event[:, 2:]
+    ev_prev = np.zeros_like(event)
+    ev_prev[:, 1:] = event[:, :-1]
+
+    # --- observables with lags --------------------------------------------
+    def lag(x: np.ndarray, k: int) -> np.ndarray:
+        return np.concatenate([np.repeat(x[:, :1], k, axis=1), x[:, :-k]], axis=1)
+
+    h2, h3 = lag(h, 2), lag(h, 3)
+    spring = (moy == 1) | (moy == 2)
+    growth = (
+        0.002
+        + 0.035 * np.clip(h3, -3, 1.5)
+        - 0.16 * (h3 < -1.2)
+        + rng.normal(0, 0.035, (n, T))
+    )
+    growth += np.where(construction[:, None] & (moy == 1)[None, :], -0.12, 0)
+    growth += np.where(construction[:, None] & (moy == 2)[None, :], 0.12, 0)
+    growth[:, 0] = 0
+    headcount = np.maximum(1, np.round(size0[:, None] * np.exp(np.cumsum(growth, 1))))
+    bonus = np.where(moy == 0, 1.55, np.where(moy == 11, 1.15, 1.0))
+    payable = (
+        headcount
+        * wage_ph[:, None]
+        * bonus[None, :]
+        * np.exp(0.03 * np.clip(h, -2, 2) + rng.normal(0, 0.04, (n, T)))
+    )
+    p_short = _sigmoid(-3.6 - 2.6 * h2 + 1.8 * ev_next + 0.5 * season[None, :])
+    shortfall = (rng.random((n, T)) < p_short) * rng.uniform(0.05, 0.6, (n, T))
+    shortfall = np.clip(shortfall + 0.35 * event * rng.random((n, T)), 0, 0.95)
+    paid = payable * (1 - shortfall)
+    si_due = payable / bonus[None, :] * 0.26
+    p_gap = _sigmoid(-2.9 - 2.8 * h_lag1 + 1.1 * ev_next)
+    gap = (rng.random((n, T)) < p_gap) * np.clip(
+        rng.uniform(0.1, 0.5, (n, T)) + 0.2 * np.clip(-h_lag1, 0, 2), 0, 1
+    )
+    si_paid = si_due * (1 - gap)
+    delay = np.maximum(
+        0,
+        np.round(
+            rng.exponential(1.5, (n, T))
+            + 14 * np.clip(-h_lag1 - 0.2, 0, 3)
+            + 25 * ev_next
+            + rng.normal(0, 2, (n, T))
+        ),
+    )
+    rev_season = 1 + 0.12 * np.cos(2 * np.pi * (moy - 10) / 12)
+    revenue = (
+        headcount
+        * rev_ph[:, None]
+        * rev_season[None, :]
+        * np.exp(0.45 * np.clip(h, -3, 2) + rng.normal(0, 0.12, (n, T)))
+    )
+    vat_due = revenue * vat_rate[:, None]
+    unpaid = _sigmoid(-3.0 * (h + 0.4)) * 0.85 * (h < 0.2)
+    vat_paid = vat_due * (1 - unpaid)
+    iit = paid * 0.012 * np.exp(rng.normal(0, 0.1, (n, T)))
+    arrears = np.zeros((n, T))
+    balance = np.where(rng.random(n) < 0.02, vat_due[:, 0] * 2, 0.0)
+    for t in range(T):
+        balance = 0.9 * balance + vat_due[:, t] * unpaid[:, t]
+        balance[balance < 50] = 0
+        arrears[:, t] = balance
+    kwh = (
+        headcount
+        * kwh_ph[:, None]
+        * np.exp(0.5 * np.clip(h, -3, 2) + rng.normal(0, 0.1, (n, T)))
+        * np.where(spring[None, :], 0.7, 1.0)
+    )
+    kwh = np.where(h < -1.8, kwh * rng.uniform(0.1, 0.5, (n, T)), kwh)
+    lam_c = (
+        0.004
+        + 0.12 * _sigmoid(-2.5 - 2.2 * h)
+        + 0.9 * ev_next
+        + 0.6 * ev_next2
+        + 0.8 * event
+    )
+    complaints = rng.poisson(lam_c)
+    lam_l = 0.002 + 0.03 * _sigmoid(-2 - 2 * h) + 0.35 * ev_prev + 0.1 * event
+    lawsuits = rng.poisson(lam_l)
+
+    # --- assemble long tables (period-major, as exports usually are) -------
+    cell_t, cell_e = np.nonzero(alive.T)
+    periods = _calendar.index_to_periods(month_idx[cell_t])
+    rows_id = ids[cell_e]
+
+    def take(x: np.ndarray) -> np.ndarray:
+        return x[cell_e, cell_t]
+
+    payroll = pd.DataFrame(
+        {
+            "enterprise_id": rows_id,
+            "period": periods,
+            "insured_headcount": take(headcount).astype(np.int64),
+            "wages_payable": np.round(take(payable), 2),
+            "wages_paid": np.round(take(paid), 2),
+            "pay_delay_days": np.where(has_delay[cell_e], take(delay), np.nan),
+            "social_insurance_due": np.round(take(si_due), 2),
+            "social_insurance_paid": np.round(take(si_paid), 2),
+        }
+    )
+    tax_keep = has_tax[cell_e] & (rng.random(cell_e.size) > 0.05)
+    tax = pd.DataFrame(
+        {
+            "enterprise_id": rows_id[tax_keep],
+            "period": periods[tax_keep],
+            "invoice_amount": np.round(take(revenue)[tax_keep], 2),
+            "vat_paid": np.round(take(vat_paid)[tax_keep], 2),
+            "iit_withheld": np.round(take(iit)[tax_keep], 2),
+            "tax_arrears": np.round(take(arrears)[tax_keep], 2),
+        }
+    )
+    complaints_col = pd.array(take(complaints), dtype="Int64")
+    complaints_col[rng.random(cell_e.size) < 0.01] = pd.NA
+    signals = pd.DataFrame(
+        {
+            "enterprise_id": rows_id,
+            "period": periods,
+            "electricity_kwh": np.where(has_kwh[cell_e], np.round(take(kwh), 1), np.nan),
+            "complaints": complaints_col,
+            "lawsuits": pd.array(take(lawsuits), dtype="Int64"),
+        }
+    )
+    ev_e, ev_t = np.nonzero(event)
+    order = np.lexsort((ev_e, ev_t))
+    ev_e, ev_t = ev_e[order], ev_t[order]
+    hc = headcount[ev_e, ev_t]
+    workers = np.maximum(1, rng.binomial(hc.astype(np.int64), rng.uniform(0.15, 0.9, ev_e.size)))
+    events = pd.DataFrame(
+        {
+            "enterprise_id": ids[ev_e],
+            "period": _calendar.index_to_periods(month_idx[ev_t]),
+            "workers_affected": workers.astype(np.int64),
+            "amount_owed": np.round(
+                workers * wage_ph[ev_e] * rng.uniform(1.0, 4.0, ev_e.size), 2
+            ),
+        }
+    )
+    enterprises = pd.DataFrame(
+        {
+            "enterprise_id": ids,
+            "industry": industry,
+            "region": region,
+            "established": established.dt.normalize(),
+            "registered_capital": capital,
+        }
+    )
+    tables = Tables(
+        enterprises=enterprises, payroll=payroll, tax=tax, signals=signals, events=events
+    )
+    injected = pd.DataFrame(columns=["table", "source_row", "rule"])
+    if dirty:
+        tables, injected = _inject(tables, rng, end_idx)
+    health = pd.DataFrame(
+        {
+            "enterprise_id": rows_id,
+            "period": periods,
+            "health": take(h).astype(np.float32),
+        }
+    )
+    logger.info(
+        "synth: %d enterprises, %d payroll rows, %d events (%.2f%% of "
+        "enterprise-quarters)",
+        n,
+        len(payroll),
+        len(events),
+        100 * 3 * len(events) / max(len(payroll), 1),
+    )
+    return SyntheticWorld(tables=tables, injected=injected, health=health)
+
+
+def _inject(
+    tables: Tables, rng: np.random.Generator, end_idx: int
+) -> tuple[Tables, pd.DataFrame]:
+    """Break a few rows of each table in known ways; return the manifest."""
+    manifest: list[tuple[str, int, str]] = []
+    ent = tables.enterprises.copy()
+    pay = tables.payroll.copy()
+    tax = tables.tax.copy() if tables.tax is not None else None
+    sig = tables.signals.copy() if tables.signals is not None else None
+    evt = tables.events.copy() if tables.events is not None else None
+    k = max(2, len(pay) // 20_000)
+
+    def append(frame: pd.DataFrame, rows: pd.DataFrame, table: str, rule: str) -> pd.DataFrame:
+        start = len(frame)
+        manifest.extend((table, start + i + 1, rule) for i in range(len(rows)))
+        return pd.concat([frame, rows], ignore_index=True)
+
+    def fake_ids(m: int) -> np.ndarray:
+        regions = rng.choice(ent["region"].to_numpy(), size=m)
+        return _make_ids(rng, regions)
+
+    # enterprises: bad check character, duplicate, unknown industry, bad
+    # region, established after the last period -- all on rows nobody uses
+    bad = ent.sample(k, random_state=int(rng.integers(1 << 31))).copy()
+    good_ids = fake_ids(k)
+    bad["enterprise_id"] = [
+        c[:17] + _uscc.ALPHABET[(_uscc.ALPHABET.index(c[17]) + 1) % 31]
+        for c in good_ids
+    ]
+    ent = append(ent, bad, "enterprises", "uscc_check_character")
+    ent = append(ent, ent.iloc[:k].copy(), "enterprises", "duplicate_key")
+    odd = ent.iloc[:k].copy()
+    odd["enterprise_id"] = fake_ids(k)
+    odd["industry"] = "Z"
+    ent = append(ent, odd, "enterprises", "isin")
+    late = ent.iloc[:k].copy()
+    late["enterprise_id"] = fake_ids(k)
+    late["established"] = pd.Timestamp(_calendar.to_period(end_idx + 3) + "-01")
+    ent = append(ent, late, "enterprises", "established_not_after_last_period")
+
+    # payroll: negative wages, unparsable period (in place); duplicates,
+    # future periods, unknown enterprises (appended)
+    rows = rng.choice(len(pay), size=2 * k, replace=False)
+    neg, badp = rows[:k], rows[k:]
+    pay.loc[neg, "wages_paid"] = -pay.loc[neg, "wages_paid"].abs() - 1
+    manifest.extend(("payroll", int(i) + 1, "greater_than_or_equal_to") for i in neg)
+    pay.loc[badp, "period"] = pay.loc[badp, "period"].str.slice(0, 4) + "-13"
+    manifest.extend(("payroll", int(i) + 1, "period_format") for i in badp)
+    clean = np.setdiff1d(np.arange(len(pay)), rows)
+    dup = pay.iloc[rng.choice(clean, size=k, replace=False)].copy()
+    pay = append(pay, dup, "payroll", "duplicate_key")
+    future = pay.iloc[rng.choice(clean, size=k, replace=False)].copy()
+    future["period"] = _calendar.to_period(end_idx + 240)
+    pay = append(pay, future, "payroll", "period_not_in_future")
+    unknown = pay.iloc[rng.choice(clean, size=k, replace=False)].copy()
+    unknown["enterprise_id"] = fake_ids(k)
+    pay = append(pay, unknown, "payroll", "known_enterprise")
+
+    if tax is not None and len(tax) > k:
+        rows = rng.choice(len(tax), size=k, replace=False)
+        tax.loc[rows, "invoice_amount"] = -1.0
+        manifest.extend(("tax", int(i) + 1, "greater_than_or_equal_to") for i in rows)
+    if sig is not None and len(sig) > k:
+        rows = rng.choice(len(sig), size=k, replace=False)
+        sig.loc[rows, "complaints"] = -1
+        manifest.extend(("signals", int(i) + 1, "greater_than_or_equal_to") for i in rows)
+    if evt is not None and len(evt) > 1:
+        rows = rng.choice(len(evt), size=1, replace=False)
+        evt.loc[rows, "workers_affected"] = 0
+        manifest.extend(("events", int(i) + 1, "greater_than_or_equal_to") for i in rows)
+
+    injected = pd.DataFrame(manifest, columns=["table", "source_row", "rule"])
+    injected = injected.sort_values(["table", "source_row"], ignore_index=True)
+    return (
+        Tables(enterprises=ent, payroll=pay, tax=tax, signals=sig, events=evt),
+        injected,
+    )

@@ -49,10 +49,10 @@ def to_period(index: int) -> str:
 
 def series_to_index(periods: pd.Series | pd.Index) -> np.ndarray:
     """Vectorised ``YYYY-MM`` -> int32 month index (periods must be valid)."""
-    arr = pa.array(np.asarray(periods, dtype=object), type=pa.string())
-    encoded = pc.dictionary_encode(arr).combine_chunks() if isinstance(
-        arr, pa.ChunkedArray
-    ) else pc.dictionary_encode(arr)
+    arr = pa.Array.from_pandas(pd.Series(periods).astype("str"))
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    encoded = pc.dictionary_encode(arr)
     lookup = np.array(
         [to_index(p) for p in encoded.dictionary.to_pylist()], dtype=np.int32
     )

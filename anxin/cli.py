@@ -133,6 +133,11 @@ def validate_cmd(
         console.print(f"quarantined rows -> {quarantine_dir}")
 
 
+from anxin._cli_cases import cases_app  # noqa: E402
+
+app.add_typer(cases_app, name="cases")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, mapping anxin errors to exit codes."""
     try:

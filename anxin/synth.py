@@ -266,8 +266,8 @@ def synth(
     h2, h3 = lag(h, 2), lag(h, 3)
     spring = (moy == 1) | (moy == 2)
     growth = (
-        0.002
-        + 0.035 * np.clip(h3, -3, 1.5)
+        0.001
+        + 0.03 * (np.clip(h3, -3, 2.5) - mu[:, None])
         - 0.16 * (h3 < -1.2)
         + rng.normal(0, 0.035, (n, T))
     )
@@ -292,8 +292,8 @@ def synth(
         rng.uniform(0.1, 0.5, (n, T)) + 0.2 * np.clip(-h_lag1, 0, 2), 0, 1
     )
     si_paid = si_due * (1 - gap)
-    delay = np.maximum(
-        0,
+    delay = 0.0 + np.maximum(
+        0.0,
         np.round(
             rng.exponential(1.5, (n, T))
             + 14 * np.clip(-h_lag1 - 0.2, 0, 3)

@@ -202,7 +202,8 @@ def _schema_for(
             checks=[
                 *column.checks,
                 pa.Check(
-                    lambda s: (s <= cutoff) | s.isna(),
+                    # values that failed coercion are reported as wrong_type
+                    lambda s: ~(pd.to_datetime(s, errors="coerce") > cutoff),
                     name="established_not_after_last_period",
                 ),
             ],
@@ -228,7 +229,24 @@ def _validate_table(
     schema = _schema_for(name, known_ids, last_period)
     breaches: list[pd.DataFrame] = []
     bad: set[int] = set()
-    candidate = frame
+    # Pass 1: types only. A value that cannot be coerced ("twelve" in a count)
+    # would leave its column uncoerced and make every check fail on the whole
+    # column, so such rows are quarantined before the rules run.
+    types_only = schema.update_columns(
+        {column: {"checks": []} for column in schema.columns}
+    )
+    types_only.unique = None
+    try:
+        types_only.validate(frame, lazy=True)
+    except SchemaErrors as err:
+        fc = err.failure_cases
+        fc = fc[fc["index"].notna()]
+        if not fc.empty:
+            fc = fc.assign(index=fc["index"].astype("int64"))
+            breaches.append(fc)
+            bad.update(int(i) for i in fc["index"].unique())
+    candidate = frame.drop(index=sorted(bad)) if bad else frame
+    # Pass 2: every rule, lazily, on rows with the right types.
     for _ in range(3):  # removing rows can't create new breaches, but be safe
         try:
             valid = schema.validate(candidate, lazy=True)

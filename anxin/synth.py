@@ -239,7 +239,7 @@ def synth(
     season = _calendar.is_spring_festival_season(month_idx).astype(float)
     h_lag1 = np.concatenate([h[:, :1], h[:, :-1]], axis=1)
     logit = (
-        -6.55
+        -7.0
         - 1.25 * h
         - 0.55 * h_lag1
         + 0.75 * construction[:, None]

@@ -6,8 +6,8 @@ fails them instead of skipping (for CI). Each test gets its own database
 ``anxin_test_<hex>``, created through the server's ``postgres`` database and
 dropped afterwards, so tests never see each other's rows.
 
-Import the fixture into a test module (``from _pg import pg_url``); the lead
-may move it into ``conftest.py``.
+``tests/conftest.py`` loads this module as a plugin (``pytest_plugins``), so
+``pg_url`` is available to every test.
 """
 
 from __future__ import annotations

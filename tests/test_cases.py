@@ -47,13 +47,6 @@ from anxin.exceptions import (
 from anxin.schemas import Events
 from anxin.tables import Tables
 
-try:  # tests/ as rootdir-relative package or plain directory
-    from tests._pg import pg_url
-except ImportError:  # pragma: no cover
-    from _pg import pg_url  # type: ignore[no-redef]
-
-__all__ = ["pg_url"]  # the fixture is used through pytest
-
 #: A Friday morning; deadlines below are computed by hand from it.
 T0 = dt.datetime(2026, 6, 5, 9, 0)
 FIGURES = {"workers_affected": 12, "amount_owed": 96_000.0}

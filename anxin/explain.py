@@ -1,0 +1,166 @@
+"""Reasons for a warning, in Chinese and English, from exact TreeSHAP.
+
+LightGBM's ``pred_contrib`` gives each feature's exact contribution to an
+enterprise's raw margin (contributions + base value = margin). Contributions
+are summed by reason group (social insurance, wages, tax, ...); the top-k
+groups that raise the risk become the reasons, each told by the sentence
+template of the group's strongest feature.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from anxin._catalogue import GROUPS, render_reason
+from anxin.exceptions import check_param
+from anxin.model import ArrearsModel
+
+__all__ = ["EXPLAIN_MODES", "reasons_from_contributions", "serve_frame"]
+
+EXPLAIN_MODES = ("alerts", "all", "none")
+Explain = Literal["alerts", "all", "none"]
+
+
+def _fields(template: str) -> set[str]:
+    return {
+        name for _, name, _, _ in string.Formatter().parse(template)
+        if name and name not in ("value", "pct", "dir_zh", "dir_en")
+    }
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def reasons_from_contributions(
+    model: ArrearsModel,
+    frame: pd.DataFrame,
+    contrib: np.ndarray,
+    *,
+    top_k: int = 3,
+) -> list[list[dict[str, Any]]]:
+    """Top-k risk-raising reason groups of each row.
+
+    Parameters
+    ----------
+    model : ArrearsModel
+    frame : DataFrame
+        The rows' feature values (for the sentences).
+    contrib : ndarray of shape (n, n_features + 1)
+        :meth:`ArrearsModel.contributions` for the same rows.
+    top_k : int
+        Reasons per row; only groups with a positive contribution count.
+
+    Returns
+    -------
+    list of list of dict
+        Per row: ``group``, ``group_zh``, ``group_en``, ``contribution``
+        (log-odds), ``feature``, ``value``, ``text_zh``, ``text_en``.
+    """
+    spec = model.spec
+    features = spec.features
+    groups = spec.groups()
+    n, n_feat = contrib.shape[0], len(features)
+    member = np.zeros((n_feat, len(groups)))
+    gidx = {g: i for i, g in enumerate(groups)}
+    feat_group = np.array([gidx[spec.catalogue[f].group] for f in features])
+    member[np.arange(n_feat), feat_group] = 1.0
+    feat_contrib = contrib[:, :n_feat]
+    by_group = feat_contrib @ member
+    k = min(top_k, len(groups))
+    top = np.argsort(-by_group, axis=1, kind="stable")[:, :k]
+    # strongest feature of each group: mask other groups with -inf
+    best = np.empty((n, len(groups)), dtype=np.int64)
+    for g in range(len(groups)):
+        cols = np.flatnonzero(feat_group == g)
+        best[:, g] = cols[np.argmax(feat_contrib[:, cols], axis=1)]
+    columns = {f: frame[f].to_numpy() for f in features}
+    out: list[list[dict[str, Any]]] = []
+    for i in range(n):
+        row_reasons = []
+        for g in top[i]:
+            value_g = float(by_group[i, g])
+            if value_g <= 0:
+                break
+            f = features[best[i, g]]
+            spec_f = spec.catalogue[f]
+            value = _json_value(columns[f][i])
+            extra = {
+                name: columns[name][i]
+                for name in _fields(spec_f.reason_zh) | _fields(spec_f.reason_en)
+                if name in columns
+            }
+            zh, en = render_reason(spec_f, value, extra)
+            label = GROUPS.get(groups[g], (groups[g], groups[g]))
+            row_reasons.append(
+                {
+                    "group": groups[g],
+                    "group_zh": label[0],
+                    "group_en": label[1],
+                    "contribution": round(value_g, 6),
+                    "feature": f,
+                    "value": value if not isinstance(value, float) else round(value, 6),
+                    "text_zh": zh,
+                    "text_en": en,
+                }
+            )
+        out.append(row_reasons)
+    return out
+
+
+def explain_mask(levels: np.ndarray, explain: str) -> np.ndarray:
+    """Which rows to explain: ``alerts`` (yellow and above), ``all`` or ``none``."""
+    check_param("explain", explain, "explain", f"one of {list(EXPLAIN_MODES)}",
+                explain in EXPLAIN_MODES)
+    if explain == "all":
+        return np.ones(levels.shape, dtype=bool)
+    if explain == "none":
+        return np.zeros(levels.shape, dtype=bool)
+    return levels != "none"
+
+
+def serve_frame(
+    model: ArrearsModel,
+    frame: pd.DataFrame,
+    *,
+    top_k: int = 3,
+    explain: str = "alerts",
+) -> pd.DataFrame:
+    """Score, level, rank and reasons for a feature frame (the pyfunc's answer).
+
+    ``reasons`` is a JSON string (a list) so it travels through any
+    transport; ``reasons_zh`` / ``reasons_en`` join the sentences.
+    """
+    frame = frame.reset_index(drop=True)
+    score = model.predict_proba(frame)
+    region = frame["region"].astype("str").to_numpy() if "region" in frame else None
+    levels = model.levels(score, region)
+    rank = pd.Series(score).rank(ascending=False, method="first").astype("int64")
+    mask = explain_mask(levels, explain)
+    reasons: list[list[dict[str, Any]]] = [[] for _ in range(len(frame))]
+    if mask.any():
+        picked = frame.loc[mask].reset_index(drop=True)
+        contrib = model.contributions(picked)
+        for i, r in zip(np.flatnonzero(mask), reasons_from_contributions(
+                model, picked, contrib, top_k=top_k), strict=True):
+            reasons[i] = r
+    out = pd.DataFrame(index=frame.index)
+    for passthrough in ("enterprise_id", "as_of", "period"):
+        if passthrough in frame:
+            out[passthrough] = frame[passthrough].astype("str")
+    out["risk_score"] = score
+    out["risk_level"] = levels.astype(str)
+    out["rank"] = rank.to_numpy()
+    out["reasons"] = [json.dumps(r, ensure_ascii=False) for r in reasons]
+    out["reasons_zh"] = ["；".join(x["text_zh"] for x in r) for r in reasons]
+    out["reasons_en"] = ["; ".join(x["text_en"] for x in r) for r in reasons]
+    return out

@@ -1,0 +1,145 @@
+"""Warning levels: red / orange / yellow (红/橙/黄), as in the 安薪云 risk map.
+
+A :class:`LevelPolicy` is stored with the model. By default its probability
+thresholds are chosen at training time so that, on validation data, red,
+orange and yellow cover about the top 1%, next 2% and next 5% of enterprises.
+A bureau can override it with its own thresholds, or with quotas (the top
+share of each month's enterprises), optionally per region since each county
+has its own inspectors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from anxin.exceptions import InvalidParameterError, check_param
+from anxin.schemas import LEVELS
+
+__all__ = ["LEVEL_LABELS", "LevelPolicy"]
+
+#: Level -> (Chinese, English) label.
+LEVEL_LABELS = {
+    "red": ("红色预警", "red"),
+    "orange": ("橙色预警", "orange"),
+    "yellow": ("黄色预警", "yellow"),
+    "none": ("无", "none"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class LevelPolicy:
+    """How risk scores become warning levels.
+
+    Parameters
+    ----------
+    kind : {"threshold", "quota"}
+        ``threshold``: a score at or above ``red`` is red, and so on.
+        ``quota``: ``red``, ``orange`` and ``yellow`` are shares of enterprises
+        (the top 1%, the next 2%, the next 5%), counted per ``by`` group.
+    red, orange, yellow : float
+        Thresholds (probabilities) or shares, depending on ``kind``.
+    by : {None, "region"}
+        For quotas, apply them within each region.
+
+    Examples
+    --------
+    >>> p = LevelPolicy("threshold", red=0.3, orange=0.2, yellow=0.1)
+    >>> p.assign(np.array([0.35, 0.25, 0.15, 0.05])).tolist()
+    ['red', 'orange', 'yellow', 'none']
+    >>> q = LevelPolicy("quota", red=0.25, orange=0.25, yellow=0.25)
+    >>> q.assign(np.array([0.9, 0.1, 0.5, 0.2])).tolist()
+    ['red', 'none', 'orange', 'yellow']
+    """
+
+    kind: Literal["threshold", "quota"]
+    red: float
+    orange: float
+    yellow: float
+    by: Literal["region"] | None = None
+
+    def __post_init__(self) -> None:
+        check_param("kind", self.kind, "LevelPolicy", "'threshold' or 'quota'",
+                    self.kind in ("threshold", "quota"))
+        check_param("by", self.by, "LevelPolicy", "None or 'region'",
+                    self.by in (None, "region"))
+        values = (self.red, self.orange, self.yellow)
+        ok = all(isinstance(v, int | float) and 0 <= v <= 1 for v in values)
+        check_param("red/orange/yellow", values, "LevelPolicy",
+                    "numbers in [0, 1]", ok)
+        if self.kind == "threshold" and not self.red >= self.orange >= self.yellow:
+            raise InvalidParameterError(
+                "LevelPolicy thresholds must satisfy red >= orange >= yellow. "
+                f"Got red={self.red}, orange={self.orange}, yellow={self.yellow}.",
+                parameter="thresholds",
+            )
+        if self.kind == "quota" and self.red + self.orange + self.yellow > 1:
+            raise InvalidParameterError(
+                "LevelPolicy quotas must add up to at most 1. Got "
+                f"{self.red + self.orange + self.yellow}.",
+                parameter="quotas",
+            )
+
+    @classmethod
+    def from_validation(
+        cls, scores: np.ndarray, shares: tuple[float, float, float] = (0.01, 0.02, 0.05)
+    ) -> LevelPolicy:
+        """Thresholds that give the ``shares`` on validation scores."""
+        scores = np.asarray(scores, dtype=np.float64)
+        cum = np.cumsum(shares)
+        red, orange, yellow = (float(np.quantile(scores, 1 - c)) for c in cum)
+        return cls("threshold", red=red, orange=orange, yellow=yellow)
+
+    def assign(self, scores: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
+        """Level of each score (``groups`` = region codes, for per-region quotas)."""
+        scores = np.asarray(scores, dtype=np.float64)
+        out = np.full(scores.shape, "none", dtype=object)
+        if self.kind == "threshold":
+            out[scores >= self.yellow] = "yellow"
+            out[scores >= self.orange] = "orange"
+            out[scores >= self.red] = "red"
+            return out
+        if self.by == "region":
+            if groups is None:
+                raise InvalidParameterError(
+                    "A per-region quota policy needs the region of each enterprise."
+                )
+            keys = pd.Series(np.asarray(groups, dtype=object))
+            for _, idx in keys.groupby(keys, sort=True).indices.items():
+                out[idx] = self._quota(scores[idx])
+            return out
+        return self._quota(scores)
+
+    def _quota(self, scores: np.ndarray) -> np.ndarray:
+        n = scores.size
+        order = np.argsort(-scores, kind="stable")
+        out = np.full(n, "none", dtype=object)
+        cuts = np.ceil(np.cumsum([self.red, self.orange, self.yellow]) * n - 1e-9)
+        for level, lo, hi in zip(
+            ("red", "orange", "yellow"),
+            [0, *cuts[:2]],
+            cuts,
+            strict=True,
+        ):
+            out[order[int(lo) : int(hi)]] = level
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> LevelPolicy:
+        return cls(**state)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> LevelPolicy:
+        """Read a policy from JSON (``{"kind": "quota", "red": 0.01, ...}``)."""
+        return cls.from_dict(json.loads(Path(path).read_text("utf-8")))
+
+
+assert set(LEVEL_LABELS) == set(LEVELS)

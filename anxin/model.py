@@ -1,0 +1,275 @@
+"""The scoring bundle: everything needed to score, stored as plain files.
+
+An :class:`ArrearsModel` is what training produces and what prediction,
+explanation, batch scoring and the MLflow pyfunc use. It is saved as
+
+==================  ==========================================================
+``booster.txt``     the LightGBM model, LightGBM's own text format
+``calibrator.json`` raw margin -> calibrated probability
+``policy.json``     warning levels (:class:`~anxin.levels.LevelPolicy`)
+``spec.json``       feature list, categorical levels, the reason catalogue,
+                    horizon and provenance
+``reference.json``  training distributions for drift (:mod:`anxin.drift`)
+==================  ==========================================================
+
+No pickle anywhere: loading a model never executes stored code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from anxin._catalogue import Feature
+from anxin.calibration import Calibrator
+from anxin.drift import Reference
+from anxin.exceptions import ContractError, ModelNotFoundError
+from anxin.levels import LevelPolicy
+
+__all__ = ["ARTIFACT_FILES", "ArrearsModel", "ModelSpec"]
+
+logger = logging.getLogger(__name__)
+
+ARTIFACT_FILES = {
+    "booster": "booster.txt",
+    "calibrator": "calibrator.json",
+    "policy": "policy.json",
+    "spec": "spec.json",
+    "reference": "reference.json",
+}
+
+
+@dataclasses.dataclass
+class ModelSpec:
+    """What the model reads and how to explain it.
+
+    Attributes
+    ----------
+    features : list of str
+        Feature columns in model order.
+    categorical : dict
+        Categorical feature -> its levels at training time.
+    catalogue : dict
+        Feature -> :class:`~anxin.features.Feature` (meaning and reason text).
+    horizon : int
+        Months ahead the risk refers to.
+    info : dict
+        Provenance: data window, anxin version, seed, best iteration, ...
+    """
+
+    features: list[str]
+    categorical: dict[str, list[str]]
+    catalogue: dict[str, Feature]
+    horizon: int
+    info: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def numeric(self) -> list[str]:
+        return [f for f in self.features if f not in self.categorical]
+
+    def groups(self) -> list[str]:
+        """Reason groups in first-seen order."""
+        seen: dict[str, None] = {}
+        for f in self.features:
+            seen.setdefault(self.catalogue[f].group, None)
+        return list(seen)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "features": self.features,
+            "categorical": self.categorical,
+            "catalogue": {k: dataclasses.asdict(v) for k, v in self.catalogue.items()},
+            "horizon": self.horizon,
+            "info": self.info,
+        }
+
+    @classmethod
+    def from_dict(cls, state: Mapping[str, Any]) -> ModelSpec:
+        return cls(
+            features=list(state["features"]),
+            categorical={k: list(v) for k, v in state["categorical"].items()},
+            catalogue={k: Feature(**v) for k, v in state["catalogue"].items()},
+            horizon=int(state["horizon"]),
+            info=dict(state.get("info", {})),
+        )
+
+
+def _chunks(n: int, size: int) -> Iterator[slice]:
+    for start in range(0, n, size):
+        yield slice(start, min(start + size, n))
+
+
+class ArrearsModel:
+    """A trained arrears-risk model with its calibration, levels and reasons.
+
+    Parameters
+    ----------
+    booster : lightgbm.Booster
+    calibrator : Calibrator
+    policy : LevelPolicy
+    spec : ModelSpec
+    reference : Reference
+    name, version : str
+        Registered model name and version ("" when not registered).
+    """
+
+    def __init__(
+        self,
+        booster: lgb.Booster,
+        calibrator: Calibrator,
+        policy: LevelPolicy,
+        spec: ModelSpec,
+        reference: Reference,
+        *,
+        name: str = "",
+        version: str = "",
+    ) -> None:
+        self.booster = booster
+        self.calibrator = calibrator
+        self.policy = policy
+        self.spec = spec
+        self.reference = reference
+        self.name = name
+        self.version = version
+
+    def __repr__(self) -> str:
+        label = f"{self.name}@{self.version}" if self.name else "unregistered"
+        return (
+            f"ArrearsModel({label}, {len(self.spec.features)} features, "
+            f"horizon={self.spec.horizon}, policy={self.policy.kind})"
+        )
+
+    # -- input -------------------------------------------------------------
+    def matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The model's input matrix from a feature frame.
+
+        Numeric features become float32; categorical ones get the training
+        levels (unknown values become missing).
+
+        Raises
+        ------
+        ContractError
+            If a feature column is missing.
+        """
+        missing = [f for f in self.spec.features if f not in frame.columns]
+        if missing:
+            raise ContractError(
+                f"features: {len(missing)} model feature(s) missing, e.g. "
+                f"{missing[:5]}. Build the frame with anxin.build_features (or "
+                "supply every column listed in the model's spec.json).",
+                table="features",
+                column=missing[0],
+            )
+        cols: dict[str, Any] = {}
+        for name in self.spec.features:
+            if name in self.spec.categorical:
+                values = frame[name]
+                cols[name] = pd.Categorical(
+                    values.astype("str") if not isinstance(
+                        values.dtype, pd.CategoricalDtype) else values.astype("str"),
+                    categories=self.spec.categorical[name],
+                )
+            else:
+                cols[name] = pd.to_numeric(frame[name], errors="coerce").to_numpy(
+                    dtype=np.float32, na_value=np.nan
+                )
+        return pd.DataFrame(cols, index=frame.index)
+
+    # -- scores --------------------------------------------------------------
+    def margin(self, frame: pd.DataFrame, *, n_jobs: int = 0) -> np.ndarray:
+        """Raw LightGBM margin (log-odds before calibration)."""
+        x = self.matrix(frame)
+        return np.asarray(
+            self.booster.predict(x, raw_score=True, num_threads=n_jobs), dtype=np.float64
+        )
+
+    def predict_proba(self, frame: pd.DataFrame, *, n_jobs: int = 0) -> np.ndarray:
+        """Calibrated probability of a confirmed arrears case within the horizon."""
+        return self.calibrator.transform(self.margin(frame, n_jobs=n_jobs))
+
+    def levels(self, scores: np.ndarray, regions: np.ndarray | None = None,
+               policy: LevelPolicy | None = None) -> np.ndarray:
+        """Warning level of each score under ``policy`` (default: the model's)."""
+        return (policy or self.policy).assign(scores, regions)
+
+    def contributions(
+        self, frame: pd.DataFrame, *, chunk_size: int = 50_000, n_jobs: int = 0
+    ) -> np.ndarray:
+        """Exact TreeSHAP contributions (LightGBM ``pred_contrib``).
+
+        Returns an ``(n, n_features + 1)`` array; the last column is the base
+        value and each row sums to the raw margin. Computed in chunks so
+        memory stays bounded.
+        """
+        x = self.matrix(frame)
+        out = np.empty((len(x), len(self.spec.features) + 1), dtype=np.float64)
+        for part in _chunks(len(x), chunk_size):
+            out[part] = self.booster.predict(
+                x.iloc[part], pred_contrib=True, num_threads=n_jobs
+            )
+        return out
+
+    # -- persistence -----------------------------------------------------------
+    def save(self, path: str | Path) -> dict[str, Path]:
+        """Write the bundle's files into directory ``path``."""
+        root = Path(path)
+        root.mkdir(parents=True, exist_ok=True)
+        files = {k: root / v for k, v in ARTIFACT_FILES.items()}
+        self.booster.save_model(str(files["booster"]))
+        payloads = {
+            "calibrator": self.calibrator.to_dict(),
+            "policy": self.policy.to_dict(),
+            "spec": self.spec.to_dict(),
+            "reference": self.reference.to_dict(),
+        }
+        for key, payload in payloads.items():
+            files[key].write_text(
+                json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8"
+            )
+        return files
+
+    @classmethod
+    def from_files(cls, files: Mapping[str, str | Path], *, name: str = "",
+                   version: str = "") -> ArrearsModel:
+        """Load from a mapping of artifact key -> file (as MLflow passes them)."""
+        missing = [k for k in ARTIFACT_FILES if k not in files]
+        if missing:
+            raise ModelNotFoundError(
+                f"Model artifacts incomplete: missing {missing}. Re-train or "
+                "re-log the model."
+            )
+
+        def read(key: str) -> Any:
+            return json.loads(Path(files[key]).read_text("utf-8"))
+
+        booster = lgb.Booster(model_file=str(files["booster"]))
+        return cls(
+            booster=booster,
+            calibrator=Calibrator.from_dict(read("calibrator")),
+            policy=LevelPolicy.from_dict(read("policy")),
+            spec=ModelSpec.from_dict(read("spec")),
+            reference=Reference.from_dict(read("reference")),
+            name=name,
+            version=version,
+        )
+
+    @classmethod
+    def load(cls, path: str | Path, *, name: str = "", version: str = "") -> ArrearsModel:
+        """Load a bundle saved with :meth:`save` (or an MLflow model directory)."""
+        root = Path(path)
+        for candidate in (root, root / "artifacts"):
+            if (candidate / ARTIFACT_FILES["booster"]).is_file():
+                files = {k: candidate / v for k, v in ARTIFACT_FILES.items()}
+                return cls.from_files(files, name=name, version=version)
+        raise ModelNotFoundError(
+            f"{root}: no anxin model here (expected {ARTIFACT_FILES['booster']} "
+            "and its JSON files, or an MLflow model directory with artifacts/)."
+        )

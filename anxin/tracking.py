@@ -1,0 +1,289 @@
+"""MLflow: where runs go, how models are logged, registered and found.
+
+By default runs and the Model Registry live in a local SQLite file,
+``$ANXIN_HOME/mlflow.db`` (``.anxin/mlflow.db``), with artifacts under
+``$ANXIN_HOME/mlartifacts``. ``--tracking-uri`` or ``MLFLOW_TRACKING_URI``
+points anxin at any other store, such as an ``mlflow server`` backed by
+PostgreSQL. Models are versioned with registry aliases (``champion``,
+``challenger``), never with the deprecated stages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from anxin._version import __version__
+from anxin.config import get_config
+from anxin.exceptions import ModelNotFoundError
+from anxin.model import ArrearsModel
+
+__all__ = [
+    "CHALLENGER",
+    "CHAMPION",
+    "ResolvedModel",
+    "client",
+    "ensure_experiment",
+    "git_sha",
+    "log_model",
+    "register",
+    "resolve_model",
+    "use_tracking",
+]
+
+logger = logging.getLogger(__name__)
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+PYFUNC_FILE = Path(__file__).with_name("_pyfunc_model.py")
+
+
+def resolve_tracking_uri(uri: str | None = None) -> str:
+    """The tracking URI to use; creates the local store's directory."""
+    resolved = uri or get_config().tracking_uri
+    if resolved.startswith("sqlite:///"):
+        Path(resolved.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return resolved
+
+
+@contextlib.contextmanager
+def use_tracking(uri: str | None = None) -> Iterator[str]:
+    """Point MLflow (tracking and registry) at ``uri`` for the block."""
+    resolved = resolve_tracking_uri(uri)
+    # progress bars belong to the CLI's own display, not MLflow's downloads
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    old_tracking = mlflow.get_tracking_uri() if _has_env_uri() else None
+    mlflow.set_tracking_uri(resolved)
+    mlflow.set_registry_uri(resolved)
+    try:
+        yield resolved
+    finally:
+        if old_tracking is not None:
+            mlflow.set_tracking_uri(old_tracking)
+
+
+def _has_env_uri() -> bool:
+    return "MLFLOW_TRACKING_URI" in os.environ
+
+
+def client(uri: str | None = None) -> MlflowClient:
+    """An MlflowClient for ``uri`` (tracking and registry)."""
+    resolved = resolve_tracking_uri(uri)
+    return MlflowClient(tracking_uri=resolved, registry_uri=resolved)
+
+
+def _is_local(uri: str) -> bool:
+    return uri.startswith(("sqlite:", "file:", "/")) or "://" not in uri
+
+
+def ensure_experiment(name: str, uri: str | None = None) -> str:
+    """Experiment id of ``name``, created if needed.
+
+    With a local store the artifacts go to ``$ANXIN_HOME/mlartifacts/<name>``
+    (MLflow's default would be a folder relative to the current directory).
+    """
+    c = client(uri)
+    found = c.get_experiment_by_name(name)
+    if found is not None:
+        return str(found.experiment_id)
+    location = None
+    if _is_local(resolve_tracking_uri(uri)):
+        root = get_config().artifact_root / name
+        root.mkdir(parents=True, exist_ok=True)
+        location = root.resolve().as_uri()
+    try:
+        return str(c.create_experiment(name, artifact_location=location))
+    except MlflowException:  # created concurrently
+        found = c.get_experiment_by_name(name)
+        assert found is not None
+        return str(found.experiment_id)
+
+
+def git_sha() -> str | None:
+    """The current git commit, when anxin runs from a checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    sha = out.stdout.strip()
+    return sha if out.returncode == 0 and len(sha) == 40 else None
+
+
+def _signature_and_example(
+    model: ArrearsModel, example: pd.DataFrame
+) -> tuple[Any, pd.DataFrame]:
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    example = example.head(5).reset_index(drop=True)
+    cols = [ColSpec("string", "enterprise_id", required=False)]
+    for name in model.spec.features:
+        kind = "string" if name in model.spec.categorical else "double"
+        cols.append(ColSpec(kind, name, required=False))
+    inputs = Schema(cols)
+    frame = pd.DataFrame(
+        {
+            "enterprise_id": example["enterprise_id"].astype(str)
+            if "enterprise_id" in example
+            else [f"example-{i}" for i in range(len(example))],
+            **{
+                name: (
+                    example[name].astype(str)
+                    if name in model.spec.categorical
+                    else example[name].astype("float64")
+                )
+                for name in model.spec.features
+            },
+        }
+    )
+    outputs = Schema(
+        [
+            ColSpec("string", "enterprise_id", required=False),
+            ColSpec("double", "risk_score"),
+            ColSpec("string", "risk_level"),
+            ColSpec("long", "rank"),
+            ColSpec("string", "reasons"),
+            ColSpec("string", "reasons_zh"),
+            ColSpec("string", "reasons_en"),
+        ]
+    )
+    return ModelSignature(inputs=inputs, outputs=outputs), frame
+
+
+def log_model(
+    model: ArrearsModel, example: pd.DataFrame, *, name: str = "model"
+) -> Any:
+    """Log ``model`` as a models-from-code pyfunc in the active run.
+
+    The artifacts are the bundle's plain files; the pyfunc code is
+    ``anxin/_pyfunc_model.py``. Nothing is pickled.
+    """
+    import mlflow.pyfunc
+
+    signature, input_example = _signature_and_example(model, example)
+    with tempfile.TemporaryDirectory(prefix="anxin-model-") as tmp:
+        files = model.save(tmp)
+        info = mlflow.pyfunc.log_model(
+            name=name,
+            python_model=str(PYFUNC_FILE),
+            artifacts={k: str(v) for k, v in files.items()},
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=_requirements(),
+        )
+    return info
+
+
+def _requirements() -> list[str]:
+    from importlib.metadata import version
+
+    pins = []
+    for package in ("lightgbm", "pandas", "numpy", "scikit-learn", "pyarrow",
+                    "pandera", "mlflow"):
+        with contextlib.suppress(Exception):
+            pins.append(f"{package}=={version(package)}")
+    pins.append(f"anxin=={__version__}")
+    return pins
+
+
+def register(
+    model_uri: str, model_name: str, *, run_id: str | None = None,
+    uri: str | None = None, tags: dict[str, str] | None = None,
+) -> tuple[str, list[str]]:
+    """Register a logged model; alias it ``challenger`` (and ``champion`` if none).
+
+    Returns the new version and the aliases it received.
+    """
+    c = client(uri)
+    with contextlib.suppress(MlflowException):
+        c.create_registered_model(
+            model_name,
+            description="Wage-arrears risk (安薪云): calibrated probability of a "
+            "confirmed arrears case within the horizon. Built by anxin.",
+        )
+    mv = c.create_model_version(model_name, model_uri, run_id=run_id, tags=tags or {})
+    version = str(mv.version)
+    aliases = [CHALLENGER]
+    c.set_registered_model_alias(model_name, CHALLENGER, version)
+    try:
+        c.get_model_version_by_alias(model_name, CHAMPION)
+    except MlflowException:
+        c.set_registered_model_alias(model_name, CHAMPION, version)
+        aliases.append(CHAMPION)
+        c.set_model_version_tag(model_name, version, "promotion_decision",
+                                "first model: champion by default")
+    logger.info("registered %s version %s as %s", model_name, version, aliases)
+    return version, aliases
+
+
+class ResolvedModel:
+    """A model URI resolved to local files and registry coordinates."""
+
+    def __init__(self, path: Path, name: str, version: str, uri: str) -> None:
+        self.path, self.name, self.version, self.uri = path, name, version, uri
+
+
+def resolve_model(uri: str | None = None, *, tracking_uri: str | None = None) -> ResolvedModel:
+    """Download (if needed) and locate a model.
+
+    ``uri`` may be ``models:/NAME@ALIAS``, ``models:/NAME/VERSION``,
+    ``runs:/RUN_ID/model`` or a local directory (a saved bundle or an MLflow
+    model directory). Default: ``models:/<model name>@champion``.
+    """
+    uri = uri or f"models:/{get_config().model_name}@{CHAMPION}"
+    local = Path(uri)
+    if "://" not in uri and local.exists():
+        return ResolvedModel(local, "", "local", uri)
+    resolved = resolve_tracking_uri(tracking_uri)
+    name, version = "", ""
+    try:
+        with use_tracking(resolved):
+            if uri.startswith("models:/"):
+                ref = uri.removeprefix("models:/")
+                c = client(resolved)
+                if "@" in ref:
+                    name, alias = ref.split("@", 1)
+                    version = str(c.get_model_version_by_alias(name, alias).version)
+                elif "/" in ref:
+                    name, version = ref.split("/", 1)
+            path = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
+    except MlflowException as exc:
+        raise ModelNotFoundError(
+            f"Model {uri!r} not found in {resolved} ({exc.message}). Train one "
+            "with 'anxin train DATA_DIR' (it registers the champion), or pass "
+            "--model with a run or a local path.",
+        ) from exc
+    return ResolvedModel(path, name, version, uri)
+
+
+def log_frame(frame: pd.DataFrame, artifact_file: str) -> None:
+    """Log a table as a CSV artifact of the active run."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(artifact_file).name
+        frame.to_csv(path, index=False)
+        parent = str(Path(artifact_file).parent)
+        mlflow.log_artifact(str(path), artifact_path=None if parent == "." else parent)
+
+
+def clean_metrics(metrics: dict[str, float]) -> dict[str, float]:
+    """Drop NaN metrics (MLflow stores them, but the UI charts break)."""
+    return {k: float(v) for k, v in metrics.items() if v is not None and np.isfinite(v)}

@@ -4,10 +4,19 @@ The public API, in the order of the work:
 
 * the data contract -- :func:`load_tables`, :func:`validate`, :class:`Tables`;
 * a synthetic world -- :func:`synth`;
-* features and labels -- :func:`build_features`, :func:`build_labels`;
+* features and labels -- :func:`build_features`, :func:`build_labels`,
+  :data:`CATALOGUE`;
+* training and versioning -- :func:`train`, :func:`promote`;
+* scoring -- :func:`load_model`, :func:`predict`, :func:`explain`,
+  :func:`score_month`;
+* the handling chain -- :class:`CaseStore`, :func:`merge_outcomes`.
+
+Configuration comes from ``ANXIN_*`` and ``MLFLOW_TRACKING_URI`` environment
+variables (:func:`get_config`, :func:`config_context`).
 """
 
 from anxin._version import __version__
+from anxin.cases import CaseStore, log_field_performance, merge_outcomes
 from anxin.config import Config, config_context, get_config
 from anxin.exceptions import (
     AnxinError,
@@ -22,33 +31,55 @@ from anxin.exceptions import (
     UnknownCaseError,
 )
 from anxin.features import CATALOGUE, build_features, build_labels
+from anxin.levels import LevelPolicy
+from anxin.model import ArrearsModel
+from anxin.predict import explain, load_model, predict
+from anxin.promote import PromotionDecision, promote
+from anxin.score import ScoreResult, score_month
 from anxin.synth import SyntheticWorld, synth
 from anxin.tables import Tables, load_tables, write_tables
+from anxin.train import Splits, TrainResult, make_splits, train
 from anxin.validation import ValidationReport, validate
 
 __all__ = [
     "CATALOGUE",
     "AnxinError",
+    "ArrearsModel",
     "CaseConflictError",
     "CaseError",
+    "CaseStore",
     "Config",
     "ContractError",
     "DriftWarning",
     "IllegalTransitionError",
     "InvalidParameterError",
+    "LevelPolicy",
     "ModelNotFoundError",
     "NotFittedError",
+    "PromotionDecision",
+    "ScoreResult",
+    "Splits",
     "SyntheticWorld",
     "Tables",
+    "TrainResult",
     "UnknownCaseError",
     "ValidationReport",
     "__version__",
     "build_features",
     "build_labels",
     "config_context",
+    "explain",
     "get_config",
+    "load_model",
     "load_tables",
+    "log_field_performance",
+    "make_splits",
+    "merge_outcomes",
+    "predict",
+    "promote",
+    "score_month",
     "synth",
+    "train",
     "validate",
     "write_tables",
 ]

@@ -361,11 +361,17 @@ def render_reason(
     'Social insurance underpaid in 2 of the last 3 months (45% unpaid)'
     >>> render_reason(CATALOGUE["headcount_chg_1m"], -0.3)[0]
     '参保人数较上月下降30%'
+    >>> render_reason(CATALOGUE["tax_arrears"], float("nan"))
+    ('欠税余额：数据缺失', 'Outstanding tax arrears: no data')
     """
     fields = _Row(row or {})
+    if value is None:
+        value = float("nan")
     fields["value"] = _fmt_value(value)
     if feature.kind == "numeric":
         number = float(value)
+        if math.isnan(number):  # missing data can itself raise the risk
+            return f"{feature.zh}：数据缺失", f"{feature.en}: no data"
         finite = math.isfinite(number)
         fields["pct"] = f"{abs(number):.0%}" if finite else "?"
         fields["dir_zh"] = "上升" if number >= 0 else "下降"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -44,3 +44,140 @@ def validation(console: Console, report: ValidationReport) -> None:
         if report.n_quarantined
         else "[green]usable[/green]: no breaches"
     )
+
+
+_LEVEL_STYLE = {"red": "bold red", "orange": "dark_orange", "yellow": "yellow",
+                "none": "dim"}
+_LEVEL_ZH = {"red": "红", "orange": "橙", "yellow": "黄", "none": "-"}
+
+
+def _f(value: object, digits: int = 4) -> str:
+    try:
+        return f"{float(value):.{digits}f}"  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def training(console: Console, result: Any) -> None:
+    """Print splits, the model-vs-baselines table and where the run went."""
+    console.print(f"[bold]splits[/bold]: {result.splits}")
+    cols = ["auc", "ap", "ks", "brier", "recall_at_1pct", "recall_at_5pct",
+            "precision_at_5pct", "recall_at_10pct"]
+    table = Table(title="Test metrics / 测试集指标 (out of time)")
+    table.add_column("scorer")
+    for c in cols:
+        table.add_column(c, justify="right")
+    for name, row in result.comparison.iterrows():
+        table.add_row(str(name), *(_f(row[c]) for c in cols),
+                      style="bold" if name == "model" else "")
+    console.print(table)
+    ratio = result.metrics["test_ap"] / max(result.metrics["rules_test_ap"], 1e-12)
+    console.print(f"model AP = {ratio:.2f} x rules AP; best iteration "
+                  f"{result.best_iteration}")
+    if result.run_id:
+        console.print(f"MLflow run {result.run_id}")
+    if result.model_version:
+        console.print(
+            f"registered [bold]{result.model_name}[/bold] version "
+            f"{result.model_version} with aliases {', '.join(result.aliases)}"
+        )
+
+
+def promotion(console: Console, decision: Any, alert_volume: float) -> None:
+    """Print the challenger/champion comparison and the decision."""
+    key = f"recall_at_{round(alert_volume * 100)}pct"
+    table = Table(title=f"Promotion on {', '.join(decision.months)}")
+    for c in ("role", "version", "ap", "auc", key, "positives", "rows"):
+        table.add_column(c, justify="left" if c == "role" else "right")
+    for role, row in decision.comparison.iterrows():
+        table.add_row(str(role), str(row["version"]), _f(row["ap"]), _f(row["auc"]),
+                      _f(row[key]), _f(row["positives"], 0), _f(row["rows"], 0))
+    console.print(table)
+    verdict = "[green]promoted[/green]" if decision.promoted else "[yellow]kept champion[/yellow]"
+    console.print(f"{verdict}: {decision.reason}")
+
+
+class steps:
+    """Context manager giving a ``step(name)`` callback backed by a spinner."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._status: Any = None
+
+    def __enter__(self) -> Any:
+        self._status = self.console.status("starting")
+        self._status.__enter__()
+        return self._step
+
+    def _step(self, name: str) -> None:
+        self._status.update(f"{name} ...")
+
+    def __exit__(self, *exc: object) -> None:
+        self._status.__exit__(*exc)
+
+
+def warnings_table(scores: Any, top: int, title: str) -> Table:
+    """The top warnings with their reasons in Chinese and English."""
+    table = Table(title=title, show_lines=True)
+    table.add_column("#", justify="right")
+    table.add_column("enterprise / 企业")
+    table.add_column("level / 等级")
+    table.add_column("risk", justify="right")
+    table.add_column("reasons / 预警原因")
+    rows = scores.sort_values("rank").head(top)
+    for rec in rows.itertuples():
+        level = str(rec.risk_level)
+        zh = "\n".join(f"• {r['text_zh']}" for r in rec.reasons) if len(rec.reasons) else "-"
+        en = "\n".join(f"  {r['text_en']}" for r in rec.reasons) if len(rec.reasons) else ""
+        table.add_row(
+            str(rec.rank),
+            f"{rec.enterprise_id}\n{rec.industry} {rec.region}",
+            f"[{_LEVEL_STYLE[level]}]{_LEVEL_ZH[level]} {level}[/]",
+            f"{rec.risk_score:.1%}",
+            f"{zh}\n[dim]{en}[/dim]",
+        )
+    return table
+
+
+def scoring(console: Console, result: Any, top: int) -> None:
+    """Print level counts, drift, quarantine and the top warnings."""
+    s = result.summary
+    counts = Table(title=f"Warnings for {s['as_of']} / 预警等级分布 "
+                   f"(model {s['model_name']} v{s['model_version']})")
+    for lvl in ("red", "orange", "yellow", "none"):
+        counts.add_column(f"{_LEVEL_ZH[lvl]} {lvl}", justify="right")
+    counts.add_row(*(f"{s['levels'][lvl]:,d}" for lvl in ("red", "orange", "yellow",
+                                                          "none")))
+    console.print(counts)
+    if s["quarantine"]["rows"]:
+        console.print(f"[yellow]quarantined rows: {s['quarantine']['rows']:,d}[/yellow] "
+                      f"(see {result.out_dir / 'quarantine.csv'})")
+    drift = s["drift"]
+    style = "red" if drift["alerts"] else "green"
+    console.print(f"[{style}]drift[/{style}]: PSI of the score {drift['psi_score']:.3f}, "
+                  f"largest feature PSI {drift['psi_max_feature']:.3f}"
+                  + (f"; alerts: {', '.join(drift['alerts'])}" if drift["alerts"] else ""))
+    if top:
+        console.print(warnings_table(result.scores, top,
+                                     "Top warnings / 重点预警企业"))
+    console.print(f"written to {result.out_dir}")
+
+
+def case_queue(console: Console, queue: Any, top: int) -> None:
+    """Print the first cases of the queue."""
+    table = Table(title="Case queue / 待派单案件")
+    for col in ("id", "enterprise_id", "level", "unit", "grid", "due"):
+        table.add_column(col)
+    for rec in queue.head(top).to_dict("records"):
+        level = str(rec.get("level", "none"))
+        table.add_row(
+            str(rec.get("id", rec.get("case_id", ""))),
+            str(rec.get("enterprise_id", "")),
+            f"[{_LEVEL_STYLE.get(level, '')}]{_LEVEL_ZH.get(level, level)} {level}[/]",
+            str(rec.get("unit", "")),
+            str(rec.get("grid", "")),
+            str(rec.get("due_at", rec.get("deadline", ""))),
+        )
+    console.print(table)
+    if len(queue) > top:
+        console.print(f"... and {len(queue) - top:,d} more (anxin cases list)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -52,6 +52,11 @@ def _setup_logging(verbose: int = 0, quiet: bool = False) -> None:
     root.addHandler(handler)
     root.setLevel(level)
     root.propagate = False
+    import os
+
+    # MLflow configures its loggers when first imported; its INFO chatter
+    # (database migrations, input-example checks) is not for our users
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING" if verbose < 2 else "INFO")
     for noisy in ("mlflow", "alembic", "urllib3", "git"):
         logging.getLogger(noisy).setLevel(logging.WARNING if verbose < 2 else logging.INFO)
 
@@ -133,6 +138,177 @@ def validate_cmd(
         console.print(f"quarantined rows -> {quarantine_dir}")
 
 
+TrackingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--tracking-uri",
+        help="MLflow tracking URI (default: MLFLOW_TRACKING_URI, else "
+        "sqlite:///$ANXIN_HOME/mlflow.db).",
+        show_default=False,
+    ),
+]
+ModelNameOpt = Annotated[
+    str | None,
+    typer.Option("--model-name", help="Registered model name (default anxin-arrears).",
+                 show_default=False),
+]
+
+
+def _validated(data_dir: Path, encoding: str | None) -> Any:
+    from anxin.tables import load_tables
+    from anxin.validation import validate
+
+    report = validate(load_tables(data_dir, encoding=encoding))
+    if report.n_quarantined:
+        console.print(
+            f"[yellow]{report.n_quarantined:,d} rows quarantined[/yellow] "
+            "(run 'anxin validate' for the report); training on the valid rows."
+        )
+    return report.tables
+
+
+@app.command("train")
+def train_cmd(
+    data_dir: Annotated[Path, typer.Argument(help="Directory with the contract tables.")],
+    horizon: Annotated[int, typer.Option("--horizon", "-h", help="Months ahead (1-12).")] = 3,
+    valid_months: Annotated[int, typer.Option(help="Validation months.")] = 3,
+    test_months: Annotated[int, typer.Option(help="Test months.")] = 3,
+    calibration: Annotated[str, typer.Option(help="sigmoid or isotonic.")] = "sigmoid",
+    refit: Annotated[
+        bool, typer.Option("--refit", help="Retrain on train+validation before registering.")
+    ] = False,
+    tune: Annotated[
+        int, typer.Option("--tune", help="Optuna trials (needs anxin[tune]); 0 = off.")
+    ] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    tracking_uri: TrackingOpt = None,
+    model_name: ModelNameOpt = None,
+    no_register: Annotated[
+        bool, typer.Option("--no-register", help="Log the run but do not register.")
+    ] = False,
+    encoding: Annotated[str | None, typer.Option(help="CSV encoding.")] = None,
+) -> None:
+    """Train, evaluate out of time against the rules, and register in MLflow.
+
+    The new version gets the 'challenger' alias (and 'champion' if there is
+    none yet).
+
+    Example: anxin train data/ --horizon 3 --refit
+    """
+    from anxin import _render
+    from anxin.train import train
+
+    with console.status("validating"):
+        tables = _validated(data_dir, encoding)
+    with console.status("building features and training"):
+        result = train(
+            tables, horizon=horizon, valid_months=valid_months, test_months=test_months,
+            calibration=calibration, refit=refit, tune=tune, seed=seed,
+            tracking_uri=tracking_uri, model_name=model_name,
+            register=not no_register,
+        )
+    _render.training(console, result)
+
+
+@app.command("promote")
+def promote_cmd(
+    data_dir: Annotated[
+        Path, typer.Argument(help="Data with the latest labelled months to compare on.")
+    ],
+    model_name: ModelNameOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Promote whatever the figures.")] = False,
+    alert_volume: Annotated[
+        float, typer.Option(help="Alert volume for the recall criterion.")
+    ] = 0.05,
+    tolerance: Annotated[
+        float, typer.Option(help="Allowed shortfall in AP and recall (absolute).")
+    ] = 0.01,
+    eval_months: Annotated[int, typer.Option(help="Latest labelled months to use.")] = 3,
+    tracking_uri: TrackingOpt = None,
+    encoding: Annotated[str | None, typer.Option(help="CSV encoding.")] = None,
+) -> None:
+    """Compare challenger and champion on the same data; move 'champion' if deserved.
+
+    Exit 0 whether or not the challenger was promoted; the decision and the
+    figures are printed and recorded as registry tags.
+
+    Example: anxin promote data/ --alert-volume 0.05 --tolerance 0.01
+    """
+    from anxin import _render
+    from anxin.promote import promote
+
+    tables = _validated(data_dir, encoding)
+    with console.status("scoring challenger and champion"):
+        decision = promote(
+            tables, model_name=model_name, force=force, alert_volume=alert_volume,
+            tolerance=tolerance, eval_months=eval_months, tracking_uri=tracking_uri,
+        )
+    _render.promotion(console, decision, alert_volume)
+
+
+@app.command("score")
+def score_cmd(
+    data_dir: Annotated[Path, typer.Argument(help="Directory with the contract tables.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output root directory.")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Month to score (default: latest).")
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", help="Model URI (default models:/anxin-arrears@champion)."),
+    ] = None,
+    policy: Annotated[
+        Path | None, typer.Option(help="Level policy JSON overriding the model's.")
+    ] = None,
+    explain: Annotated[str, typer.Option(help="alerts, all or none.")] = "alerts",
+    top_k: Annotated[int, typer.Option(help="Reasons per enterprise.")] = 3,
+    top: Annotated[int, typer.Option(help="Warnings to print.")] = 10,
+    tracking_uri: TrackingOpt = None,
+    no_log: Annotated[bool, typer.Option("--no-log", help="Do not log to MLflow.")] = False,
+    encoding: Annotated[str | None, typer.Option(help="CSV encoding.")] = None,
+) -> None:
+    """Score one month and write OUT/as_of=YYYY-MM/ atomically.
+
+    Writes scores.parquet, summary.json, drift.csv and the quarantine report.
+    Exit 0 ok, 1 failure, 2 contract broken.
+
+    Example: anxin score data/ --as-of 2026-06 --model models:/anxin-arrears@champion --out scores/
+    """  # noqa: E501
+    from anxin import _render
+    from anxin.score import score_month
+
+    with _render.steps(console) as step:
+        result = score_month(
+            data_dir, as_of, out, model=model, policy=policy, explain=explain,
+            top_k=top_k, encoding=encoding, log=not no_log, tracking_uri=tracking_uri,
+            step=step,
+        )
+    _render.scoring(console, result, top)
+
+
+@app.command("demo")
+def demo_cmd(
+    workdir: Annotated[
+        Path, typer.Option("--workdir", "-w", help="Where data and outputs go.")
+    ] = Path("anxin-demo"),
+    enterprises: Annotated[int, typer.Option("--enterprises", "-n")] = 20_000,
+    months: Annotated[int, typer.Option("--months", "-m")] = 48,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    tracking_uri: TrackingOpt = None,
+) -> None:
+    """The whole chain on a synthetic world, on this machine.
+
+    Synthetic data -> validate -> train -> register -> score the latest month
+    -> explain -> print the top warnings -> open cases and print the queue.
+
+    Example: anxin demo --enterprises 5000
+    """
+    from anxin.demo import run_demo
+
+    run_demo(console, workdir=workdir, n_enterprises=enterprises, n_months=months,
+             seed=seed, tracking_uri=tracking_uri)
+
+
 from anxin._cli_cases import cases_app  # noqa: E402
 
 app.add_typer(cases_app, name="cases")
@@ -150,13 +326,13 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         err_console.print("[red]aborted[/red]")
         return 1
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return 2
-        raise
+    except typer.TyperException as exc:  # usage errors (typer bundles click)
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:  # pragma: no cover
+            err_console.print(f"[red]error:[/red] {exc}")
+        return int(getattr(exc, "exit_code", 2) or 2)
     return 0
 
 

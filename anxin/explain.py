@@ -41,6 +41,20 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def _number(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return round(float(value), 6) if np.isfinite(value) else None
+    return None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
 def reasons_from_contributions(
     model: ArrearsModel,
     frame: pd.DataFrame,
@@ -64,7 +78,8 @@ def reasons_from_contributions(
     -------
     list of list of dict
         Per row: ``group``, ``group_zh``, ``group_en``, ``contribution``
-        (log-odds), ``feature``, ``value``, ``text_zh``, ``text_en``.
+        (log-odds), ``feature``, ``value`` (number, or None for a category or
+        a missing value), ``value_text``, ``text_zh``, ``text_en``.
     """
     spec = model.spec
     features = spec.features
@@ -108,7 +123,8 @@ def reasons_from_contributions(
                     "group_en": label[1],
                     "contribution": round(value_g, 6),
                     "feature": f,
-                    "value": value if not isinstance(value, float) else round(value, 6),
+                    "value": _number(value),
+                    "value_text": _text(value),
                     "text_zh": zh,
                     "text_en": en,
                 }

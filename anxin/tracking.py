@@ -15,6 +15,7 @@ import logging
 import os
 import subprocess
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -180,7 +181,12 @@ def log_model(
     import mlflow.pyfunc
 
     signature, input_example = _signature_and_example(model, example)
-    with tempfile.TemporaryDirectory(prefix="anxin-model-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="anxin-model-") as tmp, \
+            warnings.catch_warnings():
+        # MLflow hints about integer columns in the example; ours has none
+        # that can be missing (rank), so the hint is noise for our users
+        warnings.filterwarnings("ignore", message="Hint: Inferred schema",
+                                category=UserWarning)
         files = model.save(tmp)
         info = mlflow.pyfunc.log_model(
             name=name,

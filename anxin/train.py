@@ -619,6 +619,7 @@ def train(
     reference = _reference(x_tr, prep, valid_score, seed)
     model = ArrearsModel(booster, calibrator, policy, spec, reference)
     importance, group_importance = _importance(model, x_te, seed)
+    spec.info["top_features"] = importance["feature"].head(20).tolist()
     timings["explain"] = time.perf_counter() - t
 
     metrics: dict[str, float] = {}

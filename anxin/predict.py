@@ -1,0 +1,243 @@
+"""Predict and explain: the calls other services make.
+
+>>> import anxin                                          # doctest: +SKIP
+>>> model = anxin.load_model("models:/anxin-arrears@champion")  # doctest: +SKIP
+>>> warnings = anxin.explain(tables, as_of="2026-06", model=model)  # doctest: +SKIP
+
+:func:`predict` returns one row per active enterprise at ``as_of`` with its
+calibrated risk, warning level and rank; :func:`explain` adds the top reasons
+(Chinese and English) for the enterprises at yellow or above.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from anxin.exceptions import ContractError, InvalidParameterError, check_param
+from anxin.explain import EXPLAIN_MODES, explain_mask, reasons_from_contributions
+from anxin.features import build_features
+from anxin.levels import LevelPolicy
+from anxin.model import ArrearsModel
+from anxin.tables import Tables
+
+__all__ = ["PREDICT_COLUMNS", "explain", "load_model", "predict"]
+
+logger = logging.getLogger(__name__)
+
+#: Columns of :func:`predict`'s result, in order.
+PREDICT_COLUMNS = [
+    "enterprise_id", "as_of", "risk_score", "risk_level", "rank", "model_name",
+    "model_version", "industry", "region",
+]
+
+
+def load_model(
+    uri: str | Path | ArrearsModel | None = None, *, tracking_uri: str | None = None
+) -> ArrearsModel:
+    """Load a model by URI.
+
+    Parameters
+    ----------
+    uri : str, Path or ArrearsModel, optional
+        ``models:/NAME@ALIAS`` (default ``models:/anxin-arrears@champion``),
+        ``models:/NAME/VERSION``, ``runs:/RUN_ID/model``, or a local directory
+        (a saved bundle or a downloaded MLflow model). A model passes through.
+    tracking_uri : str, optional
+        MLflow store to resolve registry URIs against.
+
+    Raises
+    ------
+    ModelNotFoundError
+        If the URI does not resolve.
+    """
+    if isinstance(uri, ArrearsModel):
+        return uri
+    from anxin import tracking
+
+    resolved = tracking.resolve_model(None if uri is None else str(uri),
+                                      tracking_uri=tracking_uri)
+    model = ArrearsModel.load(resolved.path, name=resolved.name,
+                              version=resolved.version)
+    if not model.name:
+        model.name = "anxin-arrears"
+        model.version = resolved.version or "local"
+    logger.info("loaded %r from %s", model, resolved.uri)
+    return model
+
+
+def _policy(policy: LevelPolicy | Mapping[str, Any] | str | Path | None) -> LevelPolicy | None:
+    if policy is None or isinstance(policy, LevelPolicy):
+        return policy
+    if isinstance(policy, Mapping):
+        return LevelPolicy.from_dict(dict(policy))
+    return LevelPolicy.from_file(policy)
+
+
+def _features(data: Tables | pd.DataFrame, as_of: str | None) -> tuple[pd.DataFrame, str]:
+    if isinstance(data, Tables):
+        if as_of is None:
+            as_of = str(data.payroll["period"].astype("str").max())
+        return build_features(data, as_of=as_of), as_of
+    if not isinstance(data, pd.DataFrame):
+        raise InvalidParameterError(
+            "The 'data' parameter of predict must be Tables (validated) or a "
+            f"feature DataFrame. Got {type(data).__name__} instead."
+        )
+    if "enterprise_id" not in data.columns:
+        raise ContractError(
+            "features: column 'enterprise_id' is missing. A feature frame needs "
+            "enterprise_id (and period or an as_of argument).",
+            table="features", column="enterprise_id",
+        )
+    frame = data
+    if "period" in frame.columns:
+        months = frame["period"].astype("str")
+        if as_of is None:
+            as_of = str(months.max())
+        frame = frame[months == as_of]
+    elif as_of is None:
+        raise InvalidParameterError(
+            "The 'as_of' parameter of predict is required for a feature frame "
+            "without a 'period' column. Pass as_of='YYYY-MM'."
+        )
+    return frame.reset_index(drop=True), as_of
+
+
+def _score_frame(
+    model: ArrearsModel,
+    feats: pd.DataFrame,
+    as_of: str,
+    policy: LevelPolicy | None,
+    n_jobs: int = 0,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    score = model.predict_proba(feats, n_jobs=n_jobs)
+    region = (feats["region"].astype("str").to_numpy(dtype=object)
+              if "region" in feats else None)
+    levels = model.levels(score, region, policy)
+    order = np.lexsort((feats["enterprise_id"].astype("str").to_numpy(), -score))
+    rank = np.empty(len(score), dtype=np.int64)
+    rank[order] = np.arange(1, len(score) + 1)
+    out = pd.DataFrame(
+        {
+            "enterprise_id": feats["enterprise_id"].astype("str").to_numpy(),
+            "as_of": np.full(len(score), as_of, dtype=object),
+            "risk_score": score,
+            "risk_level": levels.astype(str),
+            "rank": rank,
+            "model_name": model.name,
+            "model_version": str(model.version),
+            "industry": (feats["industry"].astype("str").to_numpy()
+                         if "industry" in feats else None),
+            "region": region,
+        }
+    )
+    out["as_of"] = out["as_of"].astype("str")
+    return out, levels
+
+
+def predict(
+    data: Tables | pd.DataFrame,
+    as_of: str | None = None,
+    model: ArrearsModel | str | Path | None = None,
+    *,
+    policy: LevelPolicy | Mapping[str, Any] | str | Path | None = None,
+    n_jobs: int = 0,
+) -> pd.DataFrame:
+    """Calibrated risk and warning level of every active enterprise at ``as_of``.
+
+    Parameters
+    ----------
+    data : Tables or DataFrame
+        Validated tables (features are built for ``as_of``) or a feature frame
+        from :func:`anxin.build_features`.
+    as_of : str, optional
+        Month ``YYYY-MM``; default the last month of the data.
+    model : ArrearsModel or str, optional
+        A model or a URI for :func:`load_model` (default the champion).
+    policy : LevelPolicy, dict or path, optional
+        Override the model's warning-level policy (thresholds or quotas).
+    n_jobs : int, default 0
+        LightGBM threads (0 = all).
+
+    Returns
+    -------
+    DataFrame
+        :data:`PREDICT_COLUMNS`, one row per enterprise, ``rank`` 1 = highest.
+    """
+    m = load_model(model)
+    feats, month = _features(data, as_of)
+    out, _ = _score_frame(m, feats, month, _policy(policy), n_jobs)
+    return out
+
+
+def explain(
+    data: Tables | pd.DataFrame,
+    as_of: str | None = None,
+    model: ArrearsModel | str | Path | None = None,
+    *,
+    explain: str = "alerts",
+    top_k: int = 3,
+    policy: LevelPolicy | Mapping[str, Any] | str | Path | None = None,
+    chunk_size: int = 50_000,
+    n_jobs: int = 0,
+) -> pd.DataFrame:
+    """:func:`predict` plus the reasons behind each warning.
+
+    Parameters
+    ----------
+    explain : {"alerts", "all", "none"}, default "alerts"
+        Explain enterprises at yellow or above, every enterprise, or none.
+    top_k : int, default 3
+        Reason groups per enterprise (only those raising the risk).
+    chunk_size : int, default 50000
+        Rows per TreeSHAP call; bounds memory.
+
+    Returns
+    -------
+    DataFrame
+        The predict columns plus ``reasons`` (list of dicts: ``group``,
+        ``group_zh``, ``group_en``, ``contribution``, ``feature``, ``value``,
+        ``text_zh``, ``text_en``), ``reasons_zh`` and ``reasons_en`` (the
+        sentences joined).
+    """
+    check_param("explain", explain, "explain", f"one of {list(EXPLAIN_MODES)}",
+                explain in EXPLAIN_MODES)
+    check_param("top_k", top_k, "explain", "an int in [1, 11]",
+                isinstance(top_k, int) and 1 <= top_k <= 11)
+    m = load_model(model)
+    feats, month = _features(data, as_of)
+    out, levels = _score_frame(m, feats, month, _policy(policy), n_jobs)
+    return _attach_reasons(m, feats, out, levels, explain, top_k, chunk_size, n_jobs)
+
+
+def _attach_reasons(
+    model: ArrearsModel, feats: pd.DataFrame, out: pd.DataFrame, levels: np.ndarray,
+    mode: str, top_k: int, chunk_size: int, n_jobs: int,
+) -> pd.DataFrame:
+    mask = explain_mask(levels, mode)
+    reasons: list[list[dict[str, Any]]] = [[] for _ in range(len(out))]
+    rows = np.flatnonzero(mask)
+    for start in range(0, rows.size, chunk_size):
+        part = rows[start : start + chunk_size]
+        sub = feats.iloc[part].reset_index(drop=True)
+        contrib = model.contributions(sub, chunk_size=chunk_size, n_jobs=n_jobs)
+        for i, r in zip(part, reasons_from_contributions(model, sub, contrib,
+                                                         top_k=top_k), strict=True):
+            reasons[i] = r
+    out = out.copy()
+    out["reasons"] = reasons
+    out["reasons_zh"] = ["；".join(x["text_zh"] for x in r) for r in reasons]
+    out["reasons_en"] = ["; ".join(x["text_en"] for x in r) for r in reasons]
+    return out
+
+
+def reasons_json(reasons: Sequence[Sequence[Mapping[str, Any]]]) -> list[str]:
+    """Reasons as JSON strings (for CSV exports)."""
+    return [json.dumps(list(r), ensure_ascii=False) for r in reasons]

@@ -1,0 +1,321 @@
+"""Monthly batch scoring, written safely.
+
+:func:`score_month` validates a data directory (row-level breaches are
+quarantined and reported), builds features for one month, predicts and
+explains, checks drift against the model's training distributions, writes
+
+``OUT_DIR/as_of=YYYY-MM/``
+    ``scores.parquet``, ``summary.json``, ``drift.csv``, ``quarantine.csv``
+    and ``quarantine/NAME.csv`` (the quarantined input rows)
+
+and logs the run to MLflow. The month's directory is written under a
+temporary name and swapped in with renames, so a crash or kill at any moment
+leaves either the previous complete output or none (a half-finished swap is
+rolled back on the next run); re-running a month replaces it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from anxin._version import __version__
+from anxin.drift import PSI_ALERT
+from anxin.exceptions import DriftWarning
+from anxin.features import build_features
+from anxin.levels import LevelPolicy
+from anxin.predict import _attach_reasons, _policy, _score_frame, load_model
+from anxin.schemas import LEVELS
+from anxin.tables import load_tables
+from anxin.validation import ValidationReport, validate
+
+__all__ = ["ScoreResult", "month_dir", "score_month"]
+
+logger = logging.getLogger(__name__)
+
+SCORING_EXPERIMENT = "anxin-scoring"
+Step = Callable[[str], None]
+
+
+@dataclasses.dataclass
+class ScoreResult:
+    """What :func:`score_month` did.
+
+    Attributes
+    ----------
+    scores : DataFrame
+        The written scores (predict columns plus reasons).
+    summary : dict
+        The content of ``summary.json``.
+    drift : DataFrame
+        PSI per feature and for the score (``feature``, ``psi``, ``alert``).
+    validation : ValidationReport
+    out_dir : Path
+        The month's output directory.
+    run_id : str or None
+        MLflow run of this scoring (``None`` when not logged).
+    """
+
+    scores: pd.DataFrame
+    summary: dict[str, Any]
+    drift: pd.DataFrame
+    validation: ValidationReport
+    out_dir: Path
+    run_id: str | None = None
+
+
+def month_dir(out_dir: str | Path, as_of: str) -> Path:
+    """``OUT_DIR/as_of=YYYY-MM``."""
+    return Path(out_dir) / f"as_of={as_of}"
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def recover(out_dir: str | Path, as_of: str) -> None:
+    """Finish or roll back an interrupted swap of a month's directory.
+
+    If the month's directory is missing but a previous complete version was
+    set aside (``.as_of=YYYY-MM.old-*``), it is put back. Unfinished
+    temporary directories are removed.
+    """
+    root = Path(out_dir)
+    if not root.is_dir():
+        return
+    final = month_dir(root, as_of)
+    olds = sorted(root.glob(f".as_of={as_of}.old-*"), key=lambda p: p.stat().st_mtime)
+    if not final.exists() and olds:
+        olds[-1].rename(final)
+        logger.warning("restored %s after an interrupted run", final)
+        olds = olds[:-1]
+    for stale in [*olds, *root.glob(f".as_of={as_of}.tmp-*")]:
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _write_month(out_dir: Path, as_of: str, writers: Mapping[str, Callable[[Path], None]]) -> Path:
+    """Write files into a temporary directory, then swap it in atomically."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    recover(out_dir, as_of)
+    token = uuid.uuid4().hex[:8]
+    tmp = out_dir / f".as_of={as_of}.tmp-{token}"
+    tmp.mkdir()
+    for name, write in writers.items():
+        target = tmp / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write(target)
+        with open(target, "rb") as fh:
+            os.fsync(fh.fileno())
+    _fsync_dir(tmp)
+    final = month_dir(out_dir, as_of)
+    old = out_dir / f".as_of={as_of}.old-{token}"
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    _fsync_dir(out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def _drift(model: Any, feats: pd.DataFrame, scores: np.ndarray) -> pd.DataFrame:
+    cols = {f: feats[f].to_numpy(dtype=np.float64, na_value=np.nan)
+            for f in model.spec.numeric}
+    cols["risk_score"] = scores
+    values = model.reference.psi(cols)
+    top = set(model.spec.info.get("top_features", [])[:10])
+    frame = pd.DataFrame(
+        {"feature": list(values), "psi": list(values.values())}
+    ).sort_values("psi", ascending=False, ignore_index=True)
+    frame["top_feature"] = frame["feature"].isin(top)
+    frame["alert"] = (frame["psi"] > PSI_ALERT) & (
+        frame["top_feature"] | (frame["feature"] == "risk_score")
+    )
+    return frame
+
+
+def score_month(
+    data_dir: str | Path,
+    as_of: str | None,
+    out_dir: str | Path,
+    *,
+    model: Any = None,
+    policy: LevelPolicy | Mapping[str, Any] | str | Path | None = None,
+    explain: str = "alerts",
+    top_k: int = 3,
+    encoding: str | None = None,
+    log: bool = True,
+    tracking_uri: str | None = None,
+    step: Step | None = None,
+) -> ScoreResult:
+    """Score one month of a data directory and write the results atomically.
+
+    Parameters
+    ----------
+    data_dir : str or Path
+        Directory with the contract tables.
+    as_of : str, optional
+        Month to score, ``YYYY-MM``; default the last payroll month.
+    out_dir : str or Path
+        Output root; results go to ``out_dir/as_of=YYYY-MM/``.
+    model : ArrearsModel or str, optional
+        A model or URI (default ``models:/anxin-arrears@champion``).
+    policy : LevelPolicy, dict or path, optional
+        Warning-level policy overriding the model's.
+    explain : {"alerts", "all", "none"}, default "alerts"
+    top_k : int, default 3
+    encoding : str, optional
+        CSV encoding of the data files (default: detect).
+    log : bool, default True
+        Log the run to MLflow (experiment ``anxin-scoring``).
+    tracking_uri : str, optional
+    step : callable, optional
+        Called with the name of each step (for progress displays).
+
+    Returns
+    -------
+    ScoreResult
+
+    Raises
+    ------
+    ContractError
+        If the data break the contract at table level (nothing is written).
+    """
+    say = step or (lambda _: None)
+    t0 = time.perf_counter()
+    say("validate")
+    report = validate(load_tables(data_dir, encoding=encoding))
+    tables = report.tables
+    month = as_of or str(tables.payroll["period"].astype("str").max())
+    say("load model")
+    m = load_model(model, tracking_uri=tracking_uri)
+    say("features")
+    feats = build_features(tables, as_of=month)
+    say("predict")
+    out, levels = _score_frame(m, feats, month, _policy(policy))
+    say("explain")
+    scored = _attach_reasons(m, feats, out, levels, explain, top_k, 50_000, 0)
+    say("drift")
+    drift = _drift(m, feats, out["risk_score"].to_numpy())
+    alerts = drift[drift["alert"]]
+    if not alerts.empty:
+        names = ", ".join(f"{r.feature} (PSI {r.psi:.2f})" for r in alerts.itertuples())
+        warnings.warn(
+            f"Scoring data for {month} have drifted from the training data: "
+            f"{names}. Check the inputs (see docs/operations.md) and consider "
+            "retraining.",
+            DriftWarning,
+            stacklevel=2,
+        )
+    counts = {lvl: int((levels == lvl).sum()) for lvl in LEVELS}
+    by_region = (
+        scored.groupby(["region", "risk_level"]).size().unstack(fill_value=0)
+        .reindex(columns=list(LEVELS), fill_value=0)
+    )
+    psi_score = float(drift.loc[drift["feature"] == "risk_score", "psi"].iloc[0])
+    summary: dict[str, Any] = {
+        "as_of": month,
+        "model_name": m.name,
+        "model_version": str(m.version),
+        "anxin_version": __version__,
+        "scored": len(scored),
+        "levels": counts,
+        "levels_by_region": {
+            str(r): {k: int(v) for k, v in row.items()} for r, row in by_region.iterrows()
+        },
+        "policy": (_policy(policy) or m.policy).to_dict(),
+        "quarantine": {
+            "rows": report.n_quarantined,
+            "by_table": {t: len(f) for t, f in report.quarantined_rows.items()},
+            "by_rule": report.summary()["breaches_by_rule"],
+        },
+        "drift": {
+            "psi_score": psi_score,
+            "psi_max_feature": float(drift.loc[drift["feature"] != "risk_score",
+                                               "psi"].max()),
+            "alerts": alerts["feature"].tolist(),
+        },
+        "score": {
+            "mean": float(out["risk_score"].mean()) if len(out) else None,
+            "p50": float(out["risk_score"].quantile(0.5)) if len(out) else None,
+            "p95": float(out["risk_score"].quantile(0.95)) if len(out) else None,
+            "p99": float(out["risk_score"].quantile(0.99)) if len(out) else None,
+        },
+        "seconds": None,
+    }
+    say("write")
+
+    def write_scores(path: Path) -> None:
+        scored.to_parquet(path, index=False)
+
+    def write_json(path: Path) -> None:
+        summary["seconds"] = round(time.perf_counter() - t0, 2)
+        path.write_text(json.dumps(summary, ensure_ascii=False, indent=2), "utf-8")
+
+    writers: dict[str, Callable[[Path], None]] = {
+        "scores.parquet": write_scores,
+        "drift.csv": lambda p: drift.to_csv(p, index=False),
+        "quarantine.csv": lambda p: report.quarantine.to_csv(p, index=False),
+    }
+    for name, rows in report.quarantined_rows.items():
+        if len(rows):
+            writers[f"quarantine/{name}.csv"] = (
+                lambda p, rows=rows: rows.to_csv(p, index=False)
+            )
+    writers["summary.json"] = write_json  # last: a summary means all is there
+    final = _write_month(Path(out_dir), month, writers)
+    result = ScoreResult(scored, summary, drift, report, final)
+    if log:
+        say("log")
+        result.run_id = _log_scoring(result, tracking_uri)
+    logger.info("scored %s: %d enterprises, %s", month, len(scored), counts)
+    return result
+
+
+def _log_scoring(result: ScoreResult, tracking_uri: str | None) -> str:
+    import mlflow
+
+    from anxin import tracking
+
+    s = result.summary
+    with tracking.use_tracking(tracking_uri) as uri:
+        exp = tracking.ensure_experiment(SCORING_EXPERIMENT, uri)
+        with mlflow.start_run(
+            experiment_id=exp,
+            run_name=f"score-{s['as_of']}",
+            tags={"as_of": s["as_of"], "model_name": s["model_name"],
+                  "model_version": s["model_version"], "anxin_version": __version__,
+                  "drift_alerts": ",".join(s["drift"]["alerts"])},
+        ) as run:
+            mlflow.log_params({"as_of": s["as_of"], "model_version": s["model_version"],
+                               "policy_kind": s["policy"]["kind"]})
+            metrics = {
+                "scored": s["scored"],
+                "quarantined_rows": s["quarantine"]["rows"],
+                **{f"level_{k}": v for k, v in s["levels"].items()},
+                "psi_score": s["drift"]["psi_score"],
+                "psi_max_feature": s["drift"]["psi_max_feature"],
+                **{f"score_{k}": v for k, v in s["score"].items() if v is not None},
+            }
+            mlflow.log_metrics(tracking.clean_metrics(metrics))
+            mlflow.log_dict(s, "summary.json")
+            tracking.log_frame(result.drift, "drift.csv")
+            return str(run.info.run_id)

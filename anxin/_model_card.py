@@ -44,8 +44,9 @@ def model_card(
     comp = comparison[[c for c in HEADLINE if c in comparison]].reset_index(
         names="scorer")
     model_ap = float(comparison.loc["model", "ap"])
-    rules_ap = float(comparison.loc["rules", "ap"])
-    ratio = model_ap / rules_ap if rules_ap else float("inf")
+    has_rules = "rules" in comparison.index
+    rules_ap = float(comparison.loc["rules", "ap"]) if has_rules else float("nan")
+    ratio = model_ap / rules_ap if has_rules and rules_ap else float("nan")
     vol = f"recall_at_{round(alert_volume * 100)}pct"
     data = pd.DataFrame(
         {"split": list(rows), "as-of months": [
@@ -83,10 +84,14 @@ def model_card(
             "",
             _table(comp),
             "",
-            f"Model AP is **{ratio:.2f}x** the rule score's. At the promotion "
-            f"volume ({alert_volume:.0%}) the model's {vol} is "
-            f"{comparison.loc['model', vol]:.3f} against the rules' "
-            f"{comparison.loc['rules', vol]:.3f}.",
+            (
+                f"Model AP is **{ratio:.2f}x** the rule score's. At the promotion "
+                f"volume ({alert_volume:.0%}) the model's {vol} is "
+                f"{comparison.loc['model', vol]:.3f} against the rules' "
+                f"{comparison.loc['rules', vol]:.3f}."
+                if has_rules
+                else "The data lack the rule features, so there is no rule baseline."
+            ),
             "",
             "## Warning levels / 预警等级",
             "",

@@ -71,9 +71,10 @@ def training(console: Console, result: Any) -> None:
         table.add_row(str(name), *(_f(row[c]) for c in cols),
                       style="bold" if name == "model" else "")
     console.print(table)
-    ratio = result.metrics["test_ap"] / max(result.metrics["rules_test_ap"], 1e-12)
-    console.print(f"model AP = {ratio:.2f} x rules AP; best iteration "
-                  f"{result.best_iteration}")
+    if "rules_test_ap" in result.metrics:
+        ratio = result.metrics["test_ap"] / max(result.metrics["rules_test_ap"], 1e-12)
+        console.print(f"model AP = {ratio:.2f} x rules AP")
+    console.print(f"best iteration {result.best_iteration}")
     if result.run_id:
         console.print(f"MLflow run {result.run_id}")
     if result.model_version:

@@ -37,7 +37,7 @@ from anxin.features import build_features, build_labels
 from anxin.levels import LevelPolicy
 from anxin.metrics import VOLUMES, evaluate, lift_table, slice_metrics
 from anxin.model import ArrearsModel, ModelSpec
-from anxin.rules import rule_score
+from anxin.rules import RULES, rule_score
 from anxin.tables import Tables
 
 __all__ = ["DEFAULT_PARAMS", "Splits", "TrainResult", "make_splits", "train"]
@@ -58,7 +58,9 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "max_bin": 255,
     "cat_smooth": 20,
     "max_cat_to_onehot": 8,
-    "metric": ["average_precision", "auc"],
+    # stop on log loss (a proper score, steadier than AP with few positives);
+    # AP and AUC are reported alongside
+    "metric": ["binary_logloss", "average_precision", "auc"],
     "first_metric_only": True,
     "deterministic": True,
     "force_row_wise": True,
@@ -575,19 +577,30 @@ def train(
     model_valid = evaluate(y_va, valid_score, va["period"].to_numpy())
     # baseline (a): today's rule score, calibrated on validation for the
     # probability metrics; ties broken by a seeded shuffle, not by row order
-    rules_va, rules_te = rule_score(va), rule_score(te)
-    rules_cal = Calibrator("isotonic").fit(rules_va, y_va)
-    tiebreak = np.random.default_rng(seed).random(len(te))
-    rules_test = evaluate(y_te, rules_cal.transform(rules_te) + 1e-9 * rules_te,
-                          months_te, tiebreak=tiebreak)
+    usable = tuple(r for r in RULES if r.feature in te.columns)
+    rules_test: dict[str, float] | None = None
+    rules_te = np.zeros(len(te))
+    if len(usable) < len(RULES):
+        logger.warning(
+            "rule baseline: the data lack %s; %s",
+            [r.feature for r in RULES if r not in usable],
+            "those rules are left out" if usable else "no rule baseline",
+        )
+    if usable:
+        rules_va, rules_te = rule_score(va, usable), rule_score(te, usable)
+        rules_cal = Calibrator("isotonic").fit(rules_va, y_va)
+        tiebreak = np.random.default_rng(seed).random(len(te))
+        rules_test = evaluate(y_te, rules_cal.transform(rules_te) + 1e-9 * rules_te,
+                              months_te, tiebreak=tiebreak)
     # baseline (b): logistic regression on the same features
     pipe = _logreg(prep, tr, seed)
     logreg_score = _logreg_predict(pipe, prep, te)
     logreg_test = evaluate(y_te, logreg_score, months_te)
     timings["evaluate"] = time.perf_counter() - t
 
-    comparison = pd.DataFrame(
-        [model_test, rules_test, logreg_test], index=["model", "rules", "logreg"]
+    rows = {"model": model_test, "rules": rules_test, "logreg": logreg_test}
+    comparison = pd.DataFrame.from_dict(
+        {k: v for k, v in rows.items() if v is not None}, orient="index"
     )
     lift = lift_table(y_te, test_score)
     slices = {
@@ -625,7 +638,8 @@ def train(
     metrics: dict[str, float] = {}
     metrics.update(_prefixed("test_", model_test))
     metrics.update(_prefixed("valid_", model_valid))
-    metrics.update(_prefixed("rules_test_", rules_test))
+    if rules_test is not None:
+        metrics.update(_prefixed("rules_test_", rules_test))
     metrics.update(_prefixed("logreg_test_", logreg_test))
     for kind, table in slices.items():
         for rec in table.itertuples(index=False):
@@ -651,16 +665,19 @@ def train(
     )
     if log:
         t = time.perf_counter()
-        _log_run(result, prep, frame, lgb_params, tr, te, y_te,
-                 {"model": test_score, "rules": rules_te, "logreg": logreg_score},
+        curves = {"model": test_score, "logreg": logreg_score}
+        if rules_test is not None:
+            curves["rules"] = rules_te
+        _log_run(result, prep, frame, lgb_params, tr, te, y_te, curves,
                  calibration=calibration, level_shares=level_shares,
                  alert_volume=alert_volume, tune=tune, tracking_uri=tracking_uri,
                  experiment=experiment,
                  model_name=model_name or get_config().model_name, register=register)
         timings["mlflow"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
-    logger.info("trained in %.1fs: test AP %.4f (rules %.4f), AUC %.4f",
-                timings["total"], model_test["ap"], rules_test["ap"], model_test["auc"])
+    logger.info("trained in %.1fs: test AP %.4f (rules %s), AUC %.4f",
+                timings["total"], model_test["ap"],
+                f"{rules_test['ap']:.4f}" if rules_test else "n/a", model_test["auc"])
     return result
 
 
@@ -797,8 +814,8 @@ def _log_run(
                 version, aliases = tracking.register(
                     info.model_uri, model_name, run_id=run.info.run_id, uri=uri,
                     tags={"test_ap": f"{result.metrics['test_ap']:.5f}",
-                          "rules_test_ap": f"{result.metrics['rules_test_ap']:.5f}",
-                          "data_window": tags["data_window"]},
+                      "rules_test_ap": f"{result.metrics.get('rules_test_ap', np.nan):.5f}",
+                      "data_window": tags["data_window"]},
                 )
                 result.model_name, result.model_version = model_name, version
                 result.aliases = aliases

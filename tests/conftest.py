@@ -61,3 +61,18 @@ def tracking_uri(tmp_path: Path) -> str:
 def pytest_report_header(config: pytest.Config) -> str:
     url = os.environ.get("ANXIN_TEST_POSTGRES_URL")
     return f"anxin {anxin.__version__}; PostgreSQL tests: {url or 'skipped (unset)'}"
+
+
+@pytest.fixture(scope="session")
+def trained(
+    model_world: anxin.Tables, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[anxin.TrainResult, str]:
+    """One model trained on ``model_world`` and registered in a session store.
+
+    Returns the result and the store's tracking URI.
+    """
+    home = tmp_path_factory.mktemp("trained")
+    uri = f"sqlite:///{(home / 'mlflow.db').as_posix()}"
+    with config_context(home=str(home), today="2026-11"):
+        result = anxin.train(model_world, tracking_uri=uri, seed=3)
+    return result, uri

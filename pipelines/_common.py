@@ -12,6 +12,8 @@ code (see ``docs/operations.md``):
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 import logging
 import os
 import sys
@@ -24,10 +26,12 @@ import anxin
 
 __all__ = [
     "ConfigError",
+    "Job",
+    "ProjectRun",
     "Section",
+    "check_sections",
     "detached_from_project_run",
     "load_config",
-    "log_to_project_run",
     "run_job",
     "setup_logging",
 ]
@@ -192,62 +196,100 @@ def setup_logging(quiet: bool = False, verbose: bool = False) -> None:
     logging.captureWarnings(True)
 
 
+@dataclasses.dataclass(frozen=True)
+class ProjectRun:
+    """The run that ``mlflow run`` started for this job, and its store."""
+
+    run_id: str
+    tracking_uri: str | None
+
+    def record(
+        self,
+        *,
+        tags: Mapping[str, Any] | None = None,
+        metrics: Mapping[str, float | int | None] | None = None,
+        summary: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Log tags, metrics and ``job_summary.json`` to the project run.
+
+        Best effort: the job's own outputs are already written, so a failure
+        here is logged, not raised.
+        """
+        from mlflow import MlflowClient
+
+        try:
+            client = MlflowClient(tracking_uri=self.tracking_uri)
+            for key, value in (tags or {}).items():
+                client.set_tag(self.run_id, key, str(value)[:5000])
+            for key, value in (metrics or {}).items():
+                if value is not None:
+                    client.log_metric(self.run_id, key, float(value))
+            if summary is not None:
+                client.log_dict(self.run_id, dict(summary), "job_summary.json")
+        except Exception as exc:
+            logger.warning(
+                "could not record on MLflow project run %s: %s", self.run_id, exc
+            )
+
+
 @contextlib.contextmanager
-def detached_from_project_run() -> Iterator[str | None]:
-    """Hide the run that ``mlflow run`` started from anxin's own runs.
+def detached_from_project_run() -> Iterator[ProjectRun | None]:
+    """Keep the run that ``mlflow run`` started apart from anxin's own runs.
 
     ``mlflow run`` starts a run in the project's experiment and passes it to
-    the job as ``MLFLOW_RUN_ID`` (with ``MLFLOW_EXPERIMENT_ID``). MLflow's
-    ``start_run`` resumes that run whatever ``experiment_id`` it is given, so
-    anxin's training or scoring run would land in the project run instead of
-    the ``anxin-arrears`` / ``anxin-scoring`` experiments, and close it. The
-    variables are removed for the block; the project run's id is yielded so
-    the job can record its summary there (:func:`log_to_project_run`).
+    the job as ``MLFLOW_RUN_ID`` (with ``MLFLOW_EXPERIMENT_ID`` and
+    ``MLFLOW_TRACKING_URI``). MLflow's ``start_run`` resumes that run whatever
+    ``experiment_id`` it is given, so anxin's training or scoring run would
+    land in the project run, outside the ``anxin-arrears`` / ``anxin-scoring``
+    experiments, and end it. The variables are removed for the block and the
+    project run is yielded, so the job can record its outcome there.
     """
     saved = {
         k: os.environ.pop(k)
         for k in ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID")
         if k in os.environ
     }
+    project = None
+    if "MLFLOW_RUN_ID" in saved:
+        project = ProjectRun(
+            saved["MLFLOW_RUN_ID"], os.environ.get("MLFLOW_TRACKING_URI")
+        )
     try:
-        yield saved.get("MLFLOW_RUN_ID")
+        yield project
     finally:
         os.environ.update(saved)
 
 
-def log_to_project_run(
-    run_id: str | None,
-    tracking_uri: str | None,
-    *,
-    tags: Mapping[str, Any] | None = None,
-    metrics: Mapping[str, float | int | None] | None = None,
-    summary: Mapping[str, Any] | None = None,
-) -> None:
-    """Record the job's outcome on the ``mlflow run`` project run, if any."""
-    if run_id is None:
-        return
-    from mlflow import MlflowClient
-
-    uri = tracking_uri or anxin.get_config().tracking_uri
-    client = MlflowClient(tracking_uri=uri)
-    for key, value in (tags or {}).items():
-        client.set_tag(run_id, key, str(value)[:5000])
-    for key, value in (metrics or {}).items():
-        if value is not None:
-            client.log_metric(run_id, key, float(value))
-    if summary is not None:
-        client.log_dict(run_id, dict(summary), "job_summary.json")
-    logger.info("recorded the job summary on MLflow project run %s", run_id)
+Job = Callable[[ProjectRun | None], dict[str, Any]]
 
 
-def run_job(job: Callable[[], int], name: str) -> int:
-    """Run ``job`` and map what it raises to the documented exit codes."""
-    try:
-        return job()
-    except anxin.AnxinError as exc:
-        # errors anxin raises on purpose: the message says what to do
-        logger.error("%s failed (exit %d): %s", name, exc.exit_code, exc)
-        return exc.exit_code
-    except Exception:
-        logger.exception("%s failed (exit 1) with an unexpected error", name)
-        return 1
+def run_job(job: Job, name: str) -> int:
+    """Run ``job``, print its JSON summary and return the exit code.
+
+    Errors anxin raises on purpose carry their exit code and a message that
+    says what to do; anything else is a failure (1) and logged with its
+    traceback. Under ``mlflow run`` the exit code (which ``mlflow run`` itself
+    reduces to 0/1) is recorded on the project run as ``anxin_exit_code``.
+    """
+    with detached_from_project_run() as project:
+        error = None
+        try:
+            summary = job(project)
+            code = 0
+        except anxin.AnxinError as exc:
+            code, error = exc.exit_code, str(exc)
+            logger.error("%s job failed (exit %d): %s", name, code, exc)
+        except Exception as exc:
+            code, error = 1, f"{type(exc).__name__}: {exc}"
+            logger.exception("%s job failed (exit 1) with an unexpected error", name)
+        if error is not None:
+            summary = {
+                "job": name,
+                "status": "failed",
+                "exit_code": code,
+                "error": error,
+            }
+        print(json.dumps(summary, ensure_ascii=False, default=str), flush=True)
+        if project is not None:
+            project.record(tags={"anxin_exit_code": code}, summary=summary)
+    return code

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-import json
 import logging
 import os
 import re
@@ -34,11 +33,10 @@ from typing import Any
 
 from _common import (
     ConfigError,
+    ProjectRun,
     Section,
     check_sections,
-    detached_from_project_run,
     load_config,
-    log_to_project_run,
     run_job,
     setup_logging,
 )
@@ -162,7 +160,7 @@ def read_config(path: str | Path, as_of: str | None = None) -> ScoringConfig:
     return config
 
 
-def score(config: ScoringConfig, project_run: str | None = None) -> dict[str, Any]:
+def score(config: ScoringConfig, project: ProjectRun | None = None) -> dict[str, Any]:
     """Score the month, open cases; return the job summary."""
     try:
         model = anxin.load_model(config.model, tracking_uri=config.tracking_uri)
@@ -242,10 +240,8 @@ def score(config: ScoringConfig, project_run: str | None = None) -> dict[str, An
             "escalated": opened.escalated,
             "unchanged": opened.unchanged,
         }
-    if project_run is not None:
-        log_to_project_run(
-            project_run,
-            config.tracking_uri,
+    if project is not None:
+        project.record(
             tags={
                 "anxin_job": "score",
                 "as_of": s["as_of"],
@@ -302,14 +298,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     setup_logging(quiet=args.quiet, verbose=args.verbose)
 
-    def job() -> int:
+    def job(project: ProjectRun | None) -> dict[str, Any]:
         config = read_config(args.config, args.as_of or None)
-        with detached_from_project_run() as project_run:
-            summary = score(config, project_run)
-        print(json.dumps(summary, ensure_ascii=False), flush=True)
-        return 0
+        return score(config, project)
 
-    return run_job(job, "monthly scoring")
+    return run_job(job, "score")
 
 
 if __name__ == "__main__":

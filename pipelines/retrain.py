@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import logging
 import sys
 from pathlib import Path
@@ -28,11 +27,10 @@ from typing import Any
 
 from _common import (
     ConfigError,
+    ProjectRun,
     Section,
     check_sections,
-    detached_from_project_run,
     load_config,
-    log_to_project_run,
     run_job,
     setup_logging,
 )
@@ -98,7 +96,7 @@ def read_config(path: str | Path) -> RetrainConfig:
     return config
 
 
-def retrain(config: RetrainConfig, project_run: str | None = None) -> dict[str, Any]:
+def retrain(config: RetrainConfig, project: ProjectRun | None = None) -> dict[str, Any]:
     """Validate, train, register, promote; return the job summary."""
     tables = anxin.load_tables(config.data_dir, encoding=config.encoding)
     report = anxin.validate(tables)
@@ -185,10 +183,8 @@ def retrain(config: RetrainConfig, project_run: str | None = None) -> dict[str, 
         "PROMOTED" if promotion["promoted"] else "refused",
         promotion["reason"],
     )
-    if project_run is not None:
-        log_to_project_run(
-            project_run,
-            config.tracking_uri,
+    if project is not None:
+        project.record(
             tags={
                 "anxin_job": "retrain",
                 "anxin_train_run_id": result.run_id or "",
@@ -234,14 +230,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     setup_logging(quiet=args.quiet, verbose=args.verbose)
 
-    def job() -> int:
+    def job(project: ProjectRun | None) -> dict[str, Any]:
         config = read_config(args.config)
-        with detached_from_project_run() as project_run:
-            summary = retrain(config, project_run)
-        print(json.dumps(summary, ensure_ascii=False), flush=True)
-        return 0
+        return retrain(config, project)
 
-    return run_job(job, "retraining")
+    return run_job(job, "retrain")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import mlflow
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
@@ -33,6 +34,7 @@ import anxin
 PIPELINES = Path(__file__).resolve().parents[1] / "pipelines"
 EXAMPLE = PIPELINES / "config.example.toml"
 LATEST = "2026-06"  # last month of anxin.synth's default world
+URI_VARS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 
 pytestmark = pytest.mark.slow
 
@@ -50,12 +52,15 @@ def jobs() -> types.SimpleNamespace:
 
 
 @contextlib.contextmanager
-def _job_logging() -> Iterator[None]:
-    """Undo what the jobs' logging setup does to the process."""
+def _process_state() -> Iterator[None]:
+    """Undo what running the jobs in-process leaves behind: their logging
+    setup, and the MLflow URIs that anxin.tracking.use_tracking leaves in
+    os.environ and in MLflow's globals."""
     root = logging.getLogger()
     names = ("anxin", "pipelines", "py.warnings", "mlflow", "alembic")
     levels = {n: logging.getLogger(n).level for n in (None, *names)}
     handlers = list(root.handlers)
+    uris = {k: os.environ.get(k) for k in URI_VARS}
     try:
         yield
     finally:
@@ -64,12 +69,19 @@ def _job_logging() -> Iterator[None]:
             root.removeHandler(h)
         for n, level in levels.items():
             logging.getLogger(n).setLevel(level)
+        mlflow.set_tracking_uri(uris["MLFLOW_TRACKING_URI"])  # type: ignore[arg-type]
+        mlflow.set_registry_uri(uris["MLFLOW_REGISTRY_URI"])  # type: ignore[arg-type]
+        for key, value in uris.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @pytest.fixture(autouse=True)
 def _quiet_jobs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("MLFLOW_LOGGING_LEVEL", "WARNING")
-    with _job_logging():
+    with _process_state():
         yield
 
 
@@ -103,7 +115,7 @@ def store(
     """A world on disk and a tracking store with a champion, made by the
     retrain job (the registry's first model becomes champion)."""
     root = tmp_path_factory.mktemp("pipelines")
-    with pytest.MonkeyPatch.context() as mp, _job_logging():
+    with pytest.MonkeyPatch.context() as mp, _process_state():
         mp.setenv("ANXIN_HOME", str(root / ".anxin"))
         mp.setenv("ANXIN_TODAY", "2026-11")
         mp.setenv("MLFLOW_LOGGING_LEVEL", "WARNING")
@@ -217,8 +229,10 @@ def test_scoring_writes_latest_month_and_rerun_replaces_it(
     flagged = int((scores["risk_level"] != "none").sum())
     assert first["cases"] == {"opened": flagged, "escalated": 0, "unchanged": 0}
     assert flagged > 0
-    # drift is reported (log + summary) but the job still exits 0
-    assert ("drift (漂移)" in captured.err) == bool(first["drift_alerts"])
+    # drift is reported (log + summary) but the job still exits 0; this seeded
+    # world's latest month drifts on tax-arrears features
+    assert first["drift_alerts"]
+    assert "drift (漂移): Scoring data for 2026-06 have drifted" in captured.err
     assert re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", captured.err, re.M)
 
     assert jobs.score.main(["--config", str(config), "--as-of", LATEST]) == 0
@@ -238,6 +252,22 @@ def test_scoring_writes_latest_month_and_rerun_replaces_it(
         assert client.get_experiment(run.info.experiment_id).name == "anxin-scoring"
 
 
+def _mlflow_run(
+    entry_point: str, config: Path, tracking: str, cwd: Path, *params: str
+) -> subprocess.CompletedProcess[str]:
+    bin_dir = Path(sys.executable).parent  # `python` in MLproject is this venv's
+    env = {k: v for k, v in os.environ.items() if k not in URI_VARS}
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    env["MLFLOW_TRACKING_URI"] = tracking
+    args = [f"config={config}", *params]
+    return subprocess.run(
+        [str(bin_dir / "mlflow"), "run", str(PIPELINES), "-e", entry_point,
+         "--env-manager", "local", "--experiment-name", "anxin-jobs",
+         *[x for p in args for x in ("-P", p)]],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+
+
 def test_mlflow_run_score_entry_point(
     store: types.SimpleNamespace, tmp_path: Path
 ) -> None:
@@ -245,20 +275,9 @@ def test_mlflow_run_score_entry_point(
     config = write_config(
         tmp_path / "anxin.toml",
         # no tracking_uri: the job must use the store `mlflow run` passes on
-        score={"data_dir": str(store.data), "out_dir": "scores", "log": True},
+        score={"data_dir": str(store.data), "out_dir": "scores"},
     )
-    bin_dir = Path(sys.executable).parent
-    env = {
-        **os.environ,
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-        "MLFLOW_TRACKING_URI": store.tracking,
-    }
-    proc = subprocess.run(
-        [str(bin_dir / "mlflow"), "run", str(PIPELINES), "-e", "score",
-         "--env-manager", "local", "--experiment-name", "anxin-jobs",
-         "-P", f"config={config}", "-P", "as_of=2026-05"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
+    proc = _mlflow_run("score", config, store.tracking, tmp_path, "as_of=2026-05")
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = _summary(proc.stdout)
     assert (tmp_path / "scores" / "as_of=2026-05" / "summary.json").is_file()
@@ -267,12 +286,24 @@ def test_mlflow_run_score_entry_point(
     jobs_exp = client.get_experiment_by_name("anxin-jobs")
     (project_run,) = client.search_runs([jobs_exp.experiment_id])
     assert project_run.info.status == "FINISHED"
-    assert project_run.data.tags["anxin_job"] == "score"
+    tags = project_run.data.tags
+    assert (tags["anxin_job"], tags["anxin_exit_code"]) == ("score", "0")
     assert project_run.data.metrics["scored"] == result["scored"]
-    scoring_run = client.get_run(project_run.data.tags["anxin_scoring_run_id"])
+    # anxin's scoring run is its own, in its own experiment, not the project run
+    scoring_run = client.get_run(tags["anxin_scoring_run_id"])
     assert scoring_run.info.run_id != project_run.info.run_id
     assert scoring_run.info.status == "FINISHED"
     assert client.get_experiment(scoring_run.info.experiment_id).name == "anxin-scoring"
+
+    # `mlflow run` turns every failure into exit 1: the job's code is on the run
+    bad = write_config(tmp_path / "bad.toml", score={"out_dir": "scores"})
+    proc = _mlflow_run("score", bad, store.tracking, tmp_path)
+    assert proc.returncode != 0
+    assert "[score] data_dir is required" in proc.stderr
+    failed = client.search_runs(
+        [jobs_exp.experiment_id], "attributes.status = 'FAILED'"
+    )
+    assert [r.data.tags["anxin_exit_code"] for r in failed] == ["2"]
 
 
 # ---------------------------------------------------------------------------

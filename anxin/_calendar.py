@@ -75,9 +75,10 @@ def months_to_spring_festival(index: np.ndarray) -> np.ndarray:
     index = np.asarray(index, dtype=np.int64)
     year = index // 12
     sf_month = np.array(
-        [int(SPRING_FESTIVAL.get(int(y), f"{int(y)}-02")[5:7]) - 1 for y in range(
-            int(year.min(initial=2000)), int(year.max(initial=2000)) + 2
-        )]
+        [
+            int(SPRING_FESTIVAL.get(int(y), f"{int(y)}-02")[5:7]) - 1
+            for y in range(int(year.min(initial=2000)), int(year.max(initial=2000)) + 2)
+        ]
     )
     base = int(year.min(initial=2000))
     this_year = year * 12 + sf_month[year - base]

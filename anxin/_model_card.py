@@ -9,8 +9,17 @@ import pandas as pd
 from anxin.levels import LevelPolicy
 from anxin.model import ModelSpec
 
-HEADLINE = ["auc", "ap", "ks", "brier", "log_loss", "recall_at_1pct",
-            "recall_at_5pct", "precision_at_5pct", "recall_at_10pct"]
+HEADLINE = [
+    "auc",
+    "ap",
+    "ks",
+    "brier",
+    "log_loss",
+    "recall_at_1pct",
+    "recall_at_5pct",
+    "precision_at_5pct",
+    "recall_at_10pct",
+]
 
 
 def _fmt(value: Any) -> str:
@@ -42,16 +51,24 @@ def model_card(
 ) -> str:
     """Render the card."""
     comp = comparison[[c for c in HEADLINE if c in comparison]].reset_index(
-        names="scorer")
-    model_ap = float(comparison.loc["model", "ap"])
-    has_rules = "rules" in comparison.index
-    rules_ap = float(comparison.loc["rules", "ap"]) if has_rules else float("nan")
+        names="scorer"
+    )
+    table: dict[str, dict[str, float]] = {
+        str(k): {str(c): float(v) for c, v in row.items()}
+        for k, row in comparison.iterrows()
+    }
+    model_ap = table["model"]["ap"]
+    has_rules = "rules" in table
+    rules_ap = table["rules"]["ap"] if has_rules else float("nan")
     ratio = model_ap / rules_ap if has_rules and rules_ap else float("nan")
     vol = f"recall_at_{round(alert_volume * 100)}pct"
     data = pd.DataFrame(
-        {"split": list(rows), "as-of months": [
-            "..".join(getattr(splits, s)) for s in rows],
-         "rows": list(rows.values()), "positives": list(positives.values())}
+        {
+            "split": list(rows),
+            "as-of months": ["..".join(getattr(splits, s)) for s in rows],
+            "rows": list(rows.values()),
+            "positives": list(positives.values()),
+        }
     )
     window = spec.info.get("data_window", ["?", "?"])
     return "\n".join(
@@ -87,8 +104,8 @@ def model_card(
             (
                 f"Model AP is **{ratio:.2f}x** the rule score's. At the promotion "
                 f"volume ({alert_volume:.0%}) the model's {vol} is "
-                f"{comparison.loc['model', vol]:.3f} against the rules' "
-                f"{comparison.loc['rules', vol]:.3f}."
+                f"{table['model'][vol]:.3f} against the rules' "
+                f"{table['rules'][vol]:.3f}."
                 if has_rules
                 else "The data lack the rule features, so there is no rule baseline."
             ),

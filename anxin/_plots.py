@@ -8,10 +8,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from sklearn.metrics import precision_recall_curve, roc_curve
 
 __all__ = ["write_plots"]
 
@@ -39,8 +39,9 @@ def write_plots(
         fpr, tpr, _ = roc_curve(y, s)
         ax.plot(fpr, tpr, label=name)
     ax.plot([0, 1], [0, 1], "k:", lw=0.8)
-    ax.set(xlabel="false positive rate", ylabel="true positive rate",
-           title="ROC (test)")
+    ax.set(
+        xlabel="false positive rate", ylabel="true positive rate", title="ROC (test)"
+    )
     ax.legend()
     files.append(_save(fig, out / "roc.png"))
 
@@ -68,7 +69,9 @@ def write_plots(
 
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.bar(lift["decile"], lift["lift"])
-    ax.set(xlabel="score decile (1 = highest)", ylabel="lift", title="Decile lift (test)")
+    ax.set(
+        xlabel="score decile (1 = highest)", ylabel="lift", title="Decile lift (test)"
+    )
     files.append(_save(fig, out / "lift.png"))
 
     top_imp = importance.nlargest(25, "gain").iloc[::-1]

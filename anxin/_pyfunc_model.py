@@ -29,7 +29,10 @@ class AnxinPyfunc(PythonModel):
         self.model = ArrearsModel.from_files(context.artifacts)
 
     def predict(
-        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+        self,
+        context: Any,
+        model_input: pd.DataFrame,
+        params: dict[str, Any] | None = None,
     ) -> pd.DataFrame:
         from anxin.explain import serve_frame
 

@@ -23,8 +23,13 @@ def validation(console: Console, report: ValidationReport) -> None:
     for name, n_in in report.rows_in.items():
         bad = len(report.quarantined_rows.get(name, ()))
         style = "yellow" if bad else ""
-        table.add_row(name, f"{n_in:,d}", f"{report.rows_valid[name]:,d}",
-                      f"{bad:,d}", style=style)
+        table.add_row(
+            name,
+            f"{n_in:,d}",
+            f"{report.rows_valid[name]:,d}",
+            f"{bad:,d}",
+            style=style,
+        )
     for name in report.absent_tables:
         table.add_row(name, "-", "-", "-", style="dim")
     console.print(table)
@@ -34,8 +39,12 @@ def validation(console: Console, report: ValidationReport) -> None:
         for col in ("table", "rule", "rows", "meaning"):
             rules.add_column(col, justify="right" if col == "rows" else "left")
         for rec in counts.itertuples():
-            rules.add_row(str(rec.table), str(rec.rule), f"{rec.rows:,d}",
-                          RULES.get(str(rec.rule), ""))
+            rules.add_row(
+                str(rec.table),
+                str(rec.rule),
+                f"{rec.rows:,d}",
+                RULES.get(str(rec.rule), ""),
+            )
         console.print(rules)
     for name, cols in report.extra_columns.items():
         console.print(f"[dim]{name}: extra columns kept but not used: {cols}[/dim]")
@@ -46,8 +55,12 @@ def validation(console: Console, report: ValidationReport) -> None:
     )
 
 
-_LEVEL_STYLE = {"red": "bold red", "orange": "dark_orange", "yellow": "yellow",
-                "none": "dim"}
+_LEVEL_STYLE = {
+    "red": "bold red",
+    "orange": "dark_orange",
+    "yellow": "yellow",
+    "none": "dim",
+}
 _LEVEL_ZH = {"red": "红", "orange": "橙", "yellow": "黄", "none": "-"}
 
 
@@ -61,15 +74,26 @@ def _f(value: object, digits: int = 4) -> str:
 def training(console: Console, result: Any) -> None:
     """Print splits, the model-vs-baselines table and where the run went."""
     console.print(f"[bold]splits[/bold]: {result.splits}")
-    cols = ["auc", "ap", "ks", "brier", "recall_at_1pct", "recall_at_5pct",
-            "precision_at_5pct", "recall_at_10pct"]
+    cols = [
+        "auc",
+        "ap",
+        "ks",
+        "brier",
+        "recall_at_1pct",
+        "recall_at_5pct",
+        "precision_at_5pct",
+        "recall_at_10pct",
+    ]
     table = Table(title="Test metrics / 测试集指标 (out of time)")
     table.add_column("scorer")
     for c in cols:
         table.add_column(c, justify="right")
     for name, row in result.comparison.iterrows():
-        table.add_row(str(name), *(_f(row[c]) for c in cols),
-                      style="bold" if name == "model" else "")
+        table.add_row(
+            str(name),
+            *(_f(row[c]) for c in cols),
+            style="bold" if name == "model" else "",
+        )
     console.print(table)
     if "rules_test_ap" in result.metrics:
         ratio = result.metrics["test_ap"] / max(result.metrics["rules_test_ap"], 1e-12)
@@ -91,10 +115,21 @@ def promotion(console: Console, decision: Any, alert_volume: float) -> None:
     for c in ("role", "version", "ap", "auc", key, "positives", "rows"):
         table.add_column(c, justify="left" if c == "role" else "right")
     for role, row in decision.comparison.iterrows():
-        table.add_row(str(role), str(row["version"]), _f(row["ap"]), _f(row["auc"]),
-                      _f(row[key]), _f(row["positives"], 0), _f(row["rows"], 0))
+        table.add_row(
+            str(role),
+            str(row["version"]),
+            _f(row["ap"]),
+            _f(row["auc"]),
+            _f(row[key]),
+            _f(row["positives"], 0),
+            _f(row["rows"], 0),
+        )
     console.print(table)
-    verdict = "[green]promoted[/green]" if decision.promoted else "[yellow]kept champion[/yellow]"
+    verdict = (
+        "[green]promoted[/green]"
+        if decision.promoted
+        else "[yellow]kept champion[/yellow]"
+    )
     console.print(f"{verdict}: {decision.reason}")
 
 
@@ -128,8 +163,16 @@ def warnings_table(scores: Any, top: int, title: str) -> Table:
     rows = scores.sort_values("rank").head(top)
     for rec in rows.itertuples():
         level = str(rec.risk_level)
-        zh = "\n".join(f"• {r['text_zh']}" for r in rec.reasons) if len(rec.reasons) else "-"
-        en = "\n".join(f"  {r['text_en']}" for r in rec.reasons) if len(rec.reasons) else ""
+        zh = (
+            "\n".join(f"• {r['text_zh']}" for r in rec.reasons)
+            if len(rec.reasons)
+            else "-"
+        )
+        en = (
+            "\n".join(f"  {r['text_en']}" for r in rec.reasons)
+            if len(rec.reasons)
+            else ""
+        )
         table.add_row(
             str(rec.rank),
             f"{rec.enterprise_id}\n{rec.industry} {rec.region}",
@@ -143,24 +186,30 @@ def warnings_table(scores: Any, top: int, title: str) -> Table:
 def scoring(console: Console, result: Any, top: int) -> None:
     """Print level counts, drift, quarantine and the top warnings."""
     s = result.summary
-    counts = Table(title=f"Warnings for {s['as_of']} / 预警等级分布 "
-                   f"(model {s['model_name']} v{s['model_version']})")
+    counts = Table(
+        title=f"Warnings for {s['as_of']} / 预警等级分布 "
+        f"(model {s['model_name']} v{s['model_version']})"
+    )
     for lvl in ("red", "orange", "yellow", "none"):
         counts.add_column(f"{_LEVEL_ZH[lvl]} {lvl}", justify="right")
-    counts.add_row(*(f"{s['levels'][lvl]:,d}" for lvl in ("red", "orange", "yellow",
-                                                          "none")))
+    counts.add_row(
+        *(f"{s['levels'][lvl]:,d}" for lvl in ("red", "orange", "yellow", "none"))
+    )
     console.print(counts)
     if s["quarantine"]["rows"]:
-        console.print(f"[yellow]quarantined rows: {s['quarantine']['rows']:,d}[/yellow] "
-                      f"(see {result.out_dir / 'quarantine.csv'})")
+        console.print(
+            f"[yellow]quarantined rows: {s['quarantine']['rows']:,d}[/yellow] "
+            f"(see {result.out_dir / 'quarantine.csv'})"
+        )
     drift = s["drift"]
     style = "red" if drift["alerts"] else "green"
-    console.print(f"[{style}]drift[/{style}]: PSI of the score {drift['psi_score']:.3f}, "
-                  f"largest feature PSI {drift['psi_max_feature']:.3f}"
-                  + (f"; alerts: {', '.join(drift['alerts'])}" if drift["alerts"] else ""))
+    console.print(
+        f"[{style}]drift[/{style}]: PSI of the score {drift['psi_score']:.3f}, "
+        f"largest feature PSI {drift['psi_max_feature']:.3f}"
+        + (f"; alerts: {', '.join(drift['alerts'])}" if drift["alerts"] else "")
+    )
     if top:
-        console.print(warnings_table(result.scores, top,
-                                     "Top warnings / 重点预警企业"))
+        console.print(warnings_table(result.scores, top, "Top warnings / 重点预警企业"))
     console.print(f"written to {result.out_dir}")
 
 

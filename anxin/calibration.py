@@ -45,8 +45,13 @@ class Calibrator:
 
     def fit(self, margin: np.ndarray, y: np.ndarray) -> Calibrator:
         """Fit on raw margins and 0/1 outcomes; returns ``self``."""
-        check_param("method", self.method, "Calibrator", "'sigmoid' or 'isotonic'",
-                    self.method in ("sigmoid", "isotonic"))
+        check_param(
+            "method",
+            self.method,
+            "Calibrator",
+            "'sigmoid' or 'isotonic'",
+            self.method in ("sigmoid", "isotonic"),
+        )
         margin = np.asarray(margin, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         if self.method == "sigmoid":
@@ -69,9 +74,7 @@ class Calibrator:
     def transform(self, margin: np.ndarray) -> np.ndarray:
         """Calibrated probabilities for raw margins."""
         if not hasattr(self, "params_"):
-            raise NotFittedError(
-                "This Calibrator is not fitted yet. Call 'fit' first."
-            )
+            raise NotFittedError("This Calibrator is not fitted yet. Call 'fit' first.")
         margin = np.asarray(margin, dtype=np.float64)
         if self.method == "sigmoid":
             z = self.params_["a"] * margin + self.params_["b"]

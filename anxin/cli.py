@@ -58,7 +58,9 @@ def _setup_logging(verbose: int = 0, quiet: bool = False) -> None:
     # (database migrations, input-example checks) is not for our users
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING" if verbose < 2 else "INFO")
     for noisy in ("mlflow", "alembic", "urllib3", "git"):
-        logging.getLogger(noisy).setLevel(logging.WARNING if verbose < 2 else logging.INFO)
+        logging.getLogger(noisy).setLevel(
+            logging.WARNING if verbose < 2 else logging.INFO
+        )
 
 
 @app.callback()
@@ -78,11 +80,14 @@ def synth_cmd(
     enterprises: Annotated[
         int, typer.Option("--enterprises", "-n", help="Number of enterprises.")
     ] = 20_000,
-    months: Annotated[int, typer.Option("--months", "-m", help="Months of history.")] = 48,
+    months: Annotated[
+        int, typer.Option("--months", "-m", help="Months of history.")
+    ] = 48,
     end: Annotated[str, typer.Option("--end", help="Last month, YYYY-MM.")] = "2026-06",
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
     dirty: Annotated[
-        bool, typer.Option("--dirty", help="Inject contract breaches (see _injected.csv).")
+        bool,
+        typer.Option("--dirty", help="Inject contract breaches (see _injected.csv)."),
     ] = False,
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="parquet or csv.")
@@ -99,19 +104,27 @@ def synth_cmd(
     for name, frame in world.tables.items():
         console.print(f"{name:12s} {len(frame):>10,d} rows -> {written[name]}")
     if dirty:
-        console.print(f"injected {len(world.injected)} broken rows -> {written['_injected']}")
+        console.print(
+            f"injected {len(world.injected)} broken rows -> {written['_injected']}"
+        )
 
 
 @app.command("validate")
 def validate_cmd(
-    data_dir: Annotated[Path, typer.Argument(help="Directory with the contract tables.")],
+    data_dir: Annotated[
+        Path, typer.Argument(help="Directory with the contract tables.")
+    ],
     report: Annotated[
         Path | None,
-        typer.Option("--report", "-r", help="Write the breaches to FILE (.json or .csv)."),
+        typer.Option(
+            "--report", "-r", help="Write the breaches to FILE (.json or .csv)."
+        ),
     ] = None,
     quarantine_dir: Annotated[
         Path | None,
-        typer.Option("--quarantine-dir", help="Write quarantined rows to DIR/NAME.csv."),
+        typer.Option(
+            "--quarantine-dir", help="Write quarantined rows to DIR/NAME.csv."
+        ),
     ] = None,
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="CSV encoding (default: detect).")
@@ -149,8 +162,11 @@ TrackingOpt = Annotated[
 ]
 ModelNameOpt = Annotated[
     str | None,
-    typer.Option("--model-name", help="Registered model name (default anxin-arrears).",
-                 show_default=False),
+    typer.Option(
+        "--model-name",
+        help="Registered model name (default anxin-arrears).",
+        show_default=False,
+    ),
 ]
 
 
@@ -169,13 +185,18 @@ def _validated(data_dir: Path, encoding: str | None) -> Any:
 
 @app.command("train")
 def train_cmd(
-    data_dir: Annotated[Path, typer.Argument(help="Directory with the contract tables.")],
-    horizon: Annotated[int, typer.Option("--horizon", "-h", help="Months ahead (1-12).")] = 3,
+    data_dir: Annotated[
+        Path, typer.Argument(help="Directory with the contract tables.")
+    ],
+    horizon: Annotated[
+        int, typer.Option("--horizon", "-h", help="Months ahead (1-12).")
+    ] = 3,
     valid_months: Annotated[int, typer.Option(help="Validation months.")] = 3,
     test_months: Annotated[int, typer.Option(help="Test months.")] = 3,
     calibration: Annotated[str, typer.Option(help="sigmoid or isotonic.")] = "sigmoid",
     refit: Annotated[
-        bool, typer.Option("--refit", help="Retrain on train+validation before registering.")
+        bool,
+        typer.Option("--refit", help="Retrain on train+validation before registering."),
     ] = False,
     tune: Annotated[
         int, typer.Option("--tune", help="Optuna trials (needs anxin[tune]); 0 = off.")
@@ -202,9 +223,16 @@ def train_cmd(
         tables = _validated(data_dir, encoding)
     with console.status("building features and training"):
         result = train(
-            tables, horizon=horizon, valid_months=valid_months, test_months=test_months,
-            calibration=calibration, refit=refit, tune=tune, seed=seed,
-            tracking_uri=tracking_uri, model_name=model_name,
+            tables,
+            horizon=horizon,
+            valid_months=valid_months,
+            test_months=test_months,
+            calibration=calibration,
+            refit=refit,
+            tune=tune,
+            seed=seed,
+            tracking_uri=tracking_uri,
+            model_name=model_name,
             register=not no_register,
         )
     _render.training(console, result)
@@ -216,14 +244,18 @@ def promote_cmd(
         Path, typer.Argument(help="Data with the latest labelled months to compare on.")
     ],
     model_name: ModelNameOpt = None,
-    force: Annotated[bool, typer.Option("--force", help="Promote whatever the figures.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Promote whatever the figures.")
+    ] = False,
     alert_volume: Annotated[
         float, typer.Option(help="Alert volume for the recall criterion.")
     ] = 0.05,
     tolerance: Annotated[
         float, typer.Option(help="Allowed shortfall in AP and recall (absolute).")
     ] = 0.01,
-    eval_months: Annotated[int, typer.Option(help="Latest labelled months to use.")] = 3,
+    eval_months: Annotated[
+        int, typer.Option(help="Latest labelled months to use.")
+    ] = 3,
     tracking_uri: TrackingOpt = None,
     encoding: Annotated[str | None, typer.Option(help="CSV encoding.")] = None,
 ) -> None:
@@ -240,22 +272,31 @@ def promote_cmd(
     tables = _validated(data_dir, encoding)
     with console.status("scoring challenger and champion"):
         decision = promote(
-            tables, model_name=model_name, force=force, alert_volume=alert_volume,
-            tolerance=tolerance, eval_months=eval_months, tracking_uri=tracking_uri,
+            tables,
+            model_name=model_name,
+            force=force,
+            alert_volume=alert_volume,
+            tolerance=tolerance,
+            eval_months=eval_months,
+            tracking_uri=tracking_uri,
         )
     _render.promotion(console, decision, alert_volume)
 
 
 @app.command("score")
 def score_cmd(
-    data_dir: Annotated[Path, typer.Argument(help="Directory with the contract tables.")],
+    data_dir: Annotated[
+        Path, typer.Argument(help="Directory with the contract tables.")
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output root directory.")],
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Month to score (default: latest).")
     ] = None,
     model: Annotated[
         str | None,
-        typer.Option("--model", "-m", help="Model URI (default models:/anxin-arrears@champion)."),
+        typer.Option(
+            "--model", "-m", help="Model URI (default models:/anxin-arrears@champion)."
+        ),
     ] = None,
     policy: Annotated[
         Path | None, typer.Option(help="Level policy JSON overriding the model's.")
@@ -264,7 +305,9 @@ def score_cmd(
     top_k: Annotated[int, typer.Option(help="Reasons per enterprise.")] = 3,
     top: Annotated[int, typer.Option(help="Warnings to print.")] = 10,
     tracking_uri: TrackingOpt = None,
-    no_log: Annotated[bool, typer.Option("--no-log", help="Do not log to MLflow.")] = False,
+    no_log: Annotated[
+        bool, typer.Option("--no-log", help="Do not log to MLflow.")
+    ] = False,
     encoding: Annotated[str | None, typer.Option(help="CSV encoding.")] = None,
 ) -> None:
     """Score one month and write OUT/as_of=YYYY-MM/ atomically.
@@ -279,8 +322,16 @@ def score_cmd(
 
     with _render.steps(console) as step:
         result = score_month(
-            data_dir, as_of, out, model=model, policy=policy, explain=explain,
-            top_k=top_k, encoding=encoding, log=not no_log, tracking_uri=tracking_uri,
+            data_dir,
+            as_of,
+            out,
+            model=model,
+            policy=policy,
+            explain=explain,
+            top_k=top_k,
+            encoding=encoding,
+            log=not no_log,
+            tracking_uri=tracking_uri,
             step=step,
         )
     _render.scoring(console, result, top)
@@ -305,8 +356,14 @@ def demo_cmd(
     """
     from anxin.demo import run_demo
 
-    run_demo(console, workdir=workdir, n_enterprises=enterprises, n_months=months,
-             seed=seed, tracking_uri=tracking_uri)
+    run_demo(
+        console,
+        workdir=workdir,
+        n_enterprises=enterprises,
+        n_months=months,
+        seed=seed,
+        tracking_uri=tracking_uri,
+    )
 
 
 from anxin._cli_cases import cases_app  # noqa: E402

@@ -42,8 +42,9 @@ def run_demo(
     data_dir = root / "data"
     t0 = time.perf_counter()
     console.rule("[bold]安薪云 anxin demo[/bold]")
-    with console.status(f"1/6 synthetic world: {n_enterprises:,d} enterprises x "
-                        f"{n_months} months"):
+    with console.status(
+        f"1/6 synthetic world: {n_enterprises:,d} enterprises x {n_months} months"
+    ):
         world = synth(n_enterprises, n_months, seed=seed)
         world.write(data_dir)
     console.print(f"1/6 synthetic world written to {data_dir}")
@@ -55,9 +56,13 @@ def run_demo(
     console.print("3/6 trained and registered")
     _render.training(console, result)
     with console.status("4/6 scoring and explaining the latest month"):
-        scored = score_month(data_dir, None, root / "scores",
-                             model=f"models:/{result.model_name}@champion",
-                             tracking_uri=tracking_uri)
+        scored = score_month(
+            data_dir,
+            None,
+            root / "scores",
+            model=f"models:/{result.model_name}@champion",
+            tracking_uri=tracking_uri,
+        )
     console.print("4/6 scored")
     _render.scoring(console, scored, top)
     with console.status("5/6 opening cases for the warnings"):
@@ -65,8 +70,10 @@ def run_demo(
         opened = store.open_from_scores(scored.scores)
         queue = store.list(status="new")
         store.close()
-    console.print(f"5/6 cases: {opened.opened} opened, {opened.escalated} escalated, "
-                  f"{opened.unchanged} unchanged (store {get_config().cases_url})")
+    console.print(
+        f"5/6 cases: {opened.opened} opened, {opened.escalated} escalated, "
+        f"{opened.unchanged} unchanged (store {get_config().cases_url})"
+    )
     _render.case_queue(console, queue, top)
     uri = tracking_uri or get_config().tracking_uri
     console.print(f"6/6 done in {time.perf_counter() - t0:.0f}s.")

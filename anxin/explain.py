@@ -28,7 +28,8 @@ Explain = Literal["alerts", "all", "none"]
 
 def _fields(template: str) -> set[str]:
     return {
-        name for _, name, _, _ in string.Formatter().parse(template)
+        name
+        for _, name, _, _ in string.Formatter().parse(template)
         if name and name not in ("value", "pct", "dir_zh", "dir_en")
     }
 
@@ -135,8 +136,13 @@ def reasons_from_contributions(
 
 def explain_mask(levels: np.ndarray, explain: str) -> np.ndarray:
     """Which rows to explain: ``alerts`` (yellow and above), ``all`` or ``none``."""
-    check_param("explain", explain, "explain", f"one of {list(EXPLAIN_MODES)}",
-                explain in EXPLAIN_MODES)
+    check_param(
+        "explain",
+        explain,
+        "explain",
+        f"one of {list(EXPLAIN_MODES)}",
+        explain in EXPLAIN_MODES,
+    )
     if explain == "all":
         return np.ones(levels.shape, dtype=bool)
     if explain == "none":
@@ -166,8 +172,11 @@ def serve_frame(
     if mask.any():
         picked = frame.loc[mask].reset_index(drop=True)
         contrib = model.contributions(picked)
-        for i, r in zip(np.flatnonzero(mask), reasons_from_contributions(
-                model, picked, contrib, top_k=top_k), strict=True):
+        for i, r in zip(
+            np.flatnonzero(mask),
+            reasons_from_contributions(model, picked, contrib, top_k=top_k),
+            strict=True,
+        ):
             reasons[i] = r
     out = pd.DataFrame(index=frame.index)
     for passthrough in ("enterprise_id", "as_of", "period"):

@@ -256,7 +256,9 @@ class _Win:
 
     def mean_before(self, w: int) -> np.ndarray:
         """Mean over the ``w`` months before ``t`` (``t-w .. t-1``)."""
-        return _ratio(self.s[w + 1] - self.now0, self.counts(w + 1) - self.counts.ok_now)
+        return _ratio(
+            self.s[w + 1] - self.now0, self.counts(w + 1) - self.counts.ok_now
+        )
 
     def mean_between(self, near: int, far: int) -> np.ndarray:
         """Mean over ``t-far+1 .. t-near``; (3, 6) is the 3 months before the
@@ -334,9 +336,13 @@ def _months(value: str | Sequence[str] | None) -> list[int] | None:
     out = []
     for item in items:
         ok = isinstance(item, str) and bool(PERIOD_PATTERN.fullmatch(item))
-        check_param("as_of", item, "build_features", "a month 'YYYY-MM' (or a list)", ok)
+        check_param(
+            "as_of", item, "build_features", "a month 'YYYY-MM' (or a list)", ok
+        )
         out.append(_calendar.to_index(item))
-    check_param("as_of", value, "build_features", "a month or a non-empty list", bool(out))
+    check_param(
+        "as_of", value, "build_features", "a month or a non-empty list", bool(out)
+    )
     return sorted(set(out))
 
 
@@ -382,8 +388,14 @@ class _Inputs:
     seg: np.ndarray
 
 
-_PAYROLL = ("insured_headcount", "wages_payable", "wages_paid", "pay_delay_days",
-            "social_insurance_due", "social_insurance_paid")
+_PAYROLL = (
+    "insured_headcount",
+    "wages_payable",
+    "wages_paid",
+    "pay_delay_days",
+    "social_insurance_due",
+    "social_insurance_paid",
+)
 _TAX = ("invoice_amount", "vat_paid", "iit_withheld", "tax_arrears")
 _SIGNALS = ("electricity_kwh", "complaints", "lawsuits")
 
@@ -415,9 +427,10 @@ def _chunk(inp: _Inputs, rows: slice) -> dict[str, np.ndarray]:
     f["headcount_vol_6m"] = w_step.std(6, w_step2)
     seg = st["seg"].astype(np.int64)
     for k in (1, 3):
-        f[f"headcount_peer_chg_{k}m"] = f[f"headcount_chg_{k}m"] - inp.peer_mean[k][
-            np.arange(g.targets.size)[None, :], seg[:, None]
-        ]
+        f[f"headcount_peer_chg_{k}m"] = (
+            f[f"headcount_chg_{k}m"]
+            - inp.peer_mean[k][np.arange(g.targets.size)[None, :], seg[:, None]]
+        )
     # wages
     wph = _ratio(payable, hc)
     f["wages_per_head"] = view(wph, 0)
@@ -478,9 +491,9 @@ def _chunk(inp: _Inputs, rows: slice) -> dict[str, np.ndarray]:
         _ratio(arrears_now - view(arrears, 3), inv_mean3), -100, 100
     )
     owing = np.where(np.isnan(arrears), np.nan, arrears > 0)
-    f["tax_arrears_months_6m"] = _Win(
-        g, owing, (6,), counts=on_tax, integer=True
-    ).sum(6)
+    f["tax_arrears_months_6m"] = _Win(g, owing, (6,), counts=on_tax, integer=True).sum(
+        6
+    )
     f["iit_chg_3m"] = _chg(g, x["iit_withheld"], 3)
     f["tax_months_reported_12m"] = on_tax(12)
     # revenue
@@ -520,7 +533,9 @@ def _chunk(inp: _Inputs, rows: slice) -> dict[str, np.ndarray]:
     f["months_since_last_arrears"] = view(x["hist_since"], 0)
     f["past_arrears_workers"] = view(x["hist_workers"], 0)
     shape = active_now.shape
-    f["firm_age_months"] = np.maximum(g.targets[None, :] - st["established"][:, None], 0)
+    f["firm_age_months"] = np.maximum(
+        g.targets[None, :] - st["established"][:, None], 0
+    )
     f["registered_capital"] = np.broadcast_to(st["registered_capital"][:, None], shape)
     f["months_active_12m"] = on_payroll(12)
     f["month_of_year"] = np.broadcast_to((g.targets % 12 + 1.0)[None, :], shape)
@@ -613,8 +628,11 @@ def _history(tables: Tables, g: _Grid) -> dict[str, np.ndarray]:
     since[~np.isfinite(since)] = np.nan
     # stored on the grid's target columns only: pad to grid width
     out = {}
-    for name, value in (("hist_count", count), ("hist_since", since),
-                        ("hist_workers", total)):
+    for name, value in (
+        ("hist_count", count),
+        ("hist_since", since),
+        ("hist_workers", total),
+    ):
         full = np.full((g.n, g.width), np.nan)
         full[:, g.cols()] = value
         out[name] = full
@@ -632,8 +650,15 @@ def _map(fn: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
 def _default_jobs() -> int:
     import os
 
-    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                      else (os.cpu_count() or 1)))
+    return max(
+        1,
+        min(
+            4,
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else (os.cpu_count() or 1),
+        ),
+    )
 
 
 def _panel(
@@ -682,16 +707,17 @@ def _panel(
 
     e_idx, t_idx = np.nonzero(mask)
     frame = pd.DataFrame(block.T, columns=numeric, copy=False)
-    frame.insert(0, "enterprise_id", pd.array(g.ids.take(pa.array(e_idx)), dtype="str"))
-    frame.insert(
-        1, "period", pd.array(_calendar.index_to_periods(g.targets[t_idx]), dtype="str")
+    ids = pd.Series(pd.array(g.ids.take(pa.array(e_idx)), dtype="str"), copy=False)
+    months = pd.Series(
+        pd.array(_calendar.index_to_periods(g.targets[t_idx]), dtype="str"), copy=False
     )
+    frame.insert(0, "enterprise_id", ids)
+    frame.insert(1, "period", months)
     position = {name: i + 2 for i, name in enumerate(CATALOGUE)}
     for name, level in zip(("industry", "region"), levels, strict=True):
         codes = static[name][e_idx]
-        frame.insert(
-            position[name], name, pd.Categorical.from_codes(codes, categories=level)
-        )
+        cat = pd.Series(pd.Categorical.from_codes(codes, categories=level), copy=False)
+        frame.insert(position[name], name, cat)
     return frame, g, mask
 
 
@@ -787,8 +813,13 @@ def build_labels(
     >>> labels.loc[labels["period"] > "2026-03", "label"].isna().all()
     True
     """
-    check_param("horizon", horizon, "build_labels", "an int in [1, 12]",
-                isinstance(horizon, int) and 1 <= horizon <= 12)
+    check_param(
+        "horizon",
+        horizon,
+        "build_labels",
+        "an int in [1, 12]",
+        isinstance(horizon, int) and 1 <= horizon <= 12,
+    )
     if tables.events is None:
         raise ContractError(
             "Labels need the events table (confirmed wage-arrears cases). Add "
@@ -814,7 +845,9 @@ def build_labels(
         code_s, month_s = code[order], month[order]
         key_ev = code_s * 1_000_000 + month_s
         lo = np.searchsorted(key_ev, e_idx * 1_000_000 + month_t, side="right")
-        hi = np.searchsorted(key_ev, e_idx * 1_000_000 + month_t + horizon, side="right")
+        hi = np.searchsorted(
+            key_ev, e_idx * 1_000_000 + month_t + horizon, side="right"
+        )
         label = (hi > lo).astype(np.int8)
     labels = pd.array(label, dtype="Int8")
     labels[month_t + horizon > cover] = pd.NA
@@ -854,7 +887,8 @@ def features_markdown() -> str:
         members = [f for f in CATALOGUE.values() if f.group == group]
         lines += ["", f"## {zh} / {en} (`{group}`)", ""]
         lines += [
-            "| feature | 说明 | description | unit | reason (中文) | reason (English) |",
+            "| feature | 说明 | description | unit | reason (中文) "
+            "| reason (English) |",
             "|---|---|---|---|---|---|",
         ]
         for f in members:

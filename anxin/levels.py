@@ -64,14 +64,23 @@ class LevelPolicy:
     by: Literal["region"] | None = None
 
     def __post_init__(self) -> None:
-        check_param("kind", self.kind, "LevelPolicy", "'threshold' or 'quota'",
-                    self.kind in ("threshold", "quota"))
-        check_param("by", self.by, "LevelPolicy", "None or 'region'",
-                    self.by in (None, "region"))
+        check_param(
+            "kind",
+            self.kind,
+            "LevelPolicy",
+            "'threshold' or 'quota'",
+            self.kind in ("threshold", "quota"),
+        )
+        check_param(
+            "by",
+            self.by,
+            "LevelPolicy",
+            "None or 'region'",
+            self.by in (None, "region"),
+        )
         values = (self.red, self.orange, self.yellow)
         ok = all(isinstance(v, int | float) and 0 <= v <= 1 for v in values)
-        check_param("red/orange/yellow", values, "LevelPolicy",
-                    "numbers in [0, 1]", ok)
+        check_param("red/orange/yellow", values, "LevelPolicy", "numbers in [0, 1]", ok)
         if self.kind == "threshold" and not self.red >= self.orange >= self.yellow:
             raise InvalidParameterError(
                 "LevelPolicy thresholds must satisfy red >= orange >= yellow. "
@@ -95,7 +104,9 @@ class LevelPolicy:
         red, orange, yellow = (float(np.quantile(scores, 1 - c)) for c in cum)
         return cls("threshold", red=red, orange=orange, yellow=yellow)
 
-    def assign(self, scores: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
+    def assign(
+        self, scores: np.ndarray, groups: np.ndarray | None = None
+    ) -> np.ndarray:
         """Level of each score (``groups`` = region codes, for per-region quotas)."""
         scores = np.asarray(scores, dtype=np.float64)
         out = np.full(scores.shape, "none", dtype=object)

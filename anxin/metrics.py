@@ -21,8 +21,12 @@ def _pct(v: float) -> str:
     return f"{round(v * 100):d}pct"
 
 
-def top_share(score: np.ndarray, months: np.ndarray, share: float,
-              tiebreak: np.ndarray | None = None) -> np.ndarray:
+def top_share(
+    score: np.ndarray,
+    months: np.ndarray,
+    share: float,
+    tiebreak: np.ndarray | None = None,
+) -> np.ndarray:
     """Boolean mask of the top ``share`` of each month by ``score``.
 
     Ties are broken by ``tiebreak`` (higher first), then by position.
@@ -113,17 +117,39 @@ def lift_table(y: np.ndarray, score: np.ndarray, n_bins: int = 10) -> pd.DataFra
 
 
 def slice_metrics(
-    y: np.ndarray, score: np.ndarray, months: np.ndarray, groups: np.ndarray,
+    y: np.ndarray,
+    score: np.ndarray,
+    months: np.ndarray,
+    groups: np.ndarray,
     name: str,
 ) -> pd.DataFrame:
     """Headline metrics within each slice (industry or region)."""
-    frame = pd.DataFrame({"y": y, "score": score, "month": months,
-                          "group": np.asarray(groups, dtype=object)})
+    frame = pd.DataFrame(
+        {
+            "y": y,
+            "score": score,
+            "month": months,
+            "group": np.asarray(groups, dtype=object),
+        }
+    )
     rows = []
     for key, part in frame.groupby("group", sort=True):
-        m = evaluate(part["y"].to_numpy(), part["score"].to_numpy(),
-                     part["month"].to_numpy(), volumes=(0.05,))
-        rows.append({name: key, "rows": int(m["rows"]), "positives": int(m["positives"]),
-                     "base_rate": m["base_rate"], "auc": m["auc"], "ap": m["ap"],
-                     "brier": m["brier"], "recall_at_5pct": m["recall_at_5pct"]})
+        m = evaluate(
+            part["y"].to_numpy(),
+            part["score"].to_numpy(),
+            part["month"].to_numpy(),
+            volumes=(0.05,),
+        )
+        rows.append(
+            {
+                name: key,
+                "rows": int(m["rows"]),
+                "positives": int(m["positives"]),
+                "base_rate": m["base_rate"],
+                "auc": m["auc"],
+                "ap": m["ap"],
+                "brier": m["brier"],
+                "recall_at_5pct": m["recall_at_5pct"],
+            }
+        )
     return pd.DataFrame(rows)

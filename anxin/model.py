@@ -173,8 +173,7 @@ class ArrearsModel:
             if name in self.spec.categorical:
                 values = frame[name]
                 cols[name] = pd.Categorical(
-                    values.astype("str") if not isinstance(
-                        values.dtype, pd.CategoricalDtype) else values.astype("str"),
+                    values.astype("str").where(values.notna()),
                     categories=self.spec.categorical[name],
                 )
             else:
@@ -188,15 +187,20 @@ class ArrearsModel:
         """Raw LightGBM margin (log-odds before calibration)."""
         x = self.matrix(frame)
         return np.asarray(
-            self.booster.predict(x, raw_score=True, num_threads=n_jobs), dtype=np.float64
+            self.booster.predict(x, raw_score=True, num_threads=n_jobs),
+            dtype=np.float64,
         )
 
     def predict_proba(self, frame: pd.DataFrame, *, n_jobs: int = 0) -> np.ndarray:
         """Calibrated probability of a confirmed arrears case within the horizon."""
         return self.calibrator.transform(self.margin(frame, n_jobs=n_jobs))
 
-    def levels(self, scores: np.ndarray, regions: np.ndarray | None = None,
-               policy: LevelPolicy | None = None) -> np.ndarray:
+    def levels(
+        self,
+        scores: np.ndarray,
+        regions: np.ndarray | None = None,
+        policy: LevelPolicy | None = None,
+    ) -> np.ndarray:
         """Warning level of each score under ``policy`` (default: the model's)."""
         return (policy or self.policy).assign(scores, regions)
 
@@ -237,8 +241,9 @@ class ArrearsModel:
         return files
 
     @classmethod
-    def from_files(cls, files: Mapping[str, str | Path], *, name: str = "",
-                   version: str = "") -> ArrearsModel:
+    def from_files(
+        cls, files: Mapping[str, str | Path], *, name: str = "", version: str = ""
+    ) -> ArrearsModel:
         """Load from a mapping of artifact key -> file (as MLflow passes them)."""
         missing = [k for k in ARTIFACT_FILES if k not in files]
         if missing:
@@ -262,7 +267,9 @@ class ArrearsModel:
         )
 
     @classmethod
-    def load(cls, path: str | Path, *, name: str = "", version: str = "") -> ArrearsModel:
+    def load(
+        cls, path: str | Path, *, name: str = "", version: str = ""
+    ) -> ArrearsModel:
         """Load a bundle saved with :meth:`save` (or an MLflow model directory)."""
         root = Path(path)
         for candidate in (root, root / "artifacts"):

@@ -33,8 +33,15 @@ logger = logging.getLogger(__name__)
 
 #: Columns of :func:`predict`'s result, in order.
 PREDICT_COLUMNS = [
-    "enterprise_id", "as_of", "risk_score", "risk_level", "rank", "model_name",
-    "model_version", "industry", "region",
+    "enterprise_id",
+    "as_of",
+    "risk_score",
+    "risk_level",
+    "rank",
+    "model_name",
+    "model_version",
+    "industry",
+    "region",
 ]
 
 
@@ -61,10 +68,12 @@ def load_model(
         return uri
     from anxin import tracking
 
-    resolved = tracking.resolve_model(None if uri is None else str(uri),
-                                      tracking_uri=tracking_uri)
-    model = ArrearsModel.load(resolved.path, name=resolved.name,
-                              version=resolved.version)
+    resolved = tracking.resolve_model(
+        None if uri is None else str(uri), tracking_uri=tracking_uri
+    )
+    model = ArrearsModel.load(
+        resolved.path, name=resolved.name, version=resolved.version
+    )
     if not model.name:
         model.name = "anxin-arrears"
         model.version = resolved.version or "local"
@@ -72,7 +81,9 @@ def load_model(
     return model
 
 
-def _policy(policy: LevelPolicy | Mapping[str, Any] | str | Path | None) -> LevelPolicy | None:
+def _policy(
+    policy: LevelPolicy | Mapping[str, Any] | str | Path | None,
+) -> LevelPolicy | None:
     if policy is None or isinstance(policy, LevelPolicy):
         return policy
     if isinstance(policy, Mapping):
@@ -80,7 +91,9 @@ def _policy(policy: LevelPolicy | Mapping[str, Any] | str | Path | None) -> Leve
     return LevelPolicy.from_file(policy)
 
 
-def _features(data: Tables | pd.DataFrame, as_of: str | None) -> tuple[pd.DataFrame, str]:
+def _features(
+    data: Tables | pd.DataFrame, as_of: str | None
+) -> tuple[pd.DataFrame, str]:
     if isinstance(data, Tables):
         if as_of is None:
             as_of = str(data.payroll["period"].astype("str").max())
@@ -94,7 +107,8 @@ def _features(data: Tables | pd.DataFrame, as_of: str | None) -> tuple[pd.DataFr
         raise ContractError(
             "features: column 'enterprise_id' is missing. A feature frame needs "
             "enterprise_id (and period or an as_of argument).",
-            table="features", column="enterprise_id",
+            table="features",
+            column="enterprise_id",
         )
     frame = data
     if "period" in frame.columns:
@@ -118,8 +132,11 @@ def _score_frame(
     n_jobs: int = 0,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     score = model.predict_proba(feats, n_jobs=n_jobs)
-    region = (feats["region"].astype("str").to_numpy(dtype=object)
-              if "region" in feats else None)
+    region = (
+        feats["region"].astype("str").to_numpy(dtype=object)
+        if "region" in feats
+        else None
+    )
     levels = model.levels(score, region, policy)
     order = np.lexsort((feats["enterprise_id"].astype("str").to_numpy(), -score))
     rank = np.empty(len(score), dtype=np.int64)
@@ -133,8 +150,11 @@ def _score_frame(
             "rank": rank,
             "model_name": model.name,
             "model_version": str(model.version),
-            "industry": (feats["industry"].astype("str").to_numpy()
-                         if "industry" in feats else None),
+            "industry": (
+                feats["industry"].astype("str").to_numpy()
+                if "industry" in feats
+                else None
+            ),
             "region": region,
         }
     )
@@ -207,10 +227,20 @@ def explain(
         ``text_zh``, ``text_en``), ``reasons_zh`` and ``reasons_en`` (the
         sentences joined).
     """
-    check_param("explain", explain, "explain", f"one of {list(EXPLAIN_MODES)}",
-                explain in EXPLAIN_MODES)
-    check_param("top_k", top_k, "explain", "an int in [1, 11]",
-                isinstance(top_k, int) and 1 <= top_k <= 11)
+    check_param(
+        "explain",
+        explain,
+        "explain",
+        f"one of {list(EXPLAIN_MODES)}",
+        explain in EXPLAIN_MODES,
+    )
+    check_param(
+        "top_k",
+        top_k,
+        "explain",
+        "an int in [1, 11]",
+        isinstance(top_k, int) and 1 <= top_k <= 11,
+    )
     m = load_model(model)
     feats, month = _features(data, as_of)
     out, levels = _score_frame(m, feats, month, _policy(policy), n_jobs)
@@ -218,8 +248,14 @@ def explain(
 
 
 def _attach_reasons(
-    model: ArrearsModel, feats: pd.DataFrame, out: pd.DataFrame, levels: np.ndarray,
-    mode: str, top_k: int, chunk_size: int, n_jobs: int,
+    model: ArrearsModel,
+    feats: pd.DataFrame,
+    out: pd.DataFrame,
+    levels: np.ndarray,
+    mode: str,
+    top_k: int,
+    chunk_size: int,
+    n_jobs: int,
 ) -> pd.DataFrame:
     mask = explain_mask(levels, mode)
     reasons: list[list[dict[str, Any]]] = [[] for _ in range(len(out))]
@@ -228,11 +264,14 @@ def _attach_reasons(
         part = rows[start : start + chunk_size]
         sub = feats.iloc[part].reset_index(drop=True)
         contrib = model.contributions(sub, chunk_size=chunk_size, n_jobs=n_jobs)
-        for i, r in zip(part, reasons_from_contributions(model, sub, contrib,
-                                                         top_k=top_k), strict=True):
+        for i, r in zip(
+            part,
+            reasons_from_contributions(model, sub, contrib, top_k=top_k),
+            strict=True,
+        ):
             reasons[i] = r
     out = out.copy()
-    out["reasons"] = reasons
+    out["reasons"] = pd.Series(reasons, index=out.index, dtype=object)
     out["reasons_zh"] = ["；".join(x["text_zh"] for x in r) for r in reasons]
     out["reasons_en"] = ["; ".join(x["text_en"] for x in r) for r in reasons]
     return out

@@ -13,7 +13,6 @@ import dataclasses
 import logging
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from anxin.config import get_config
@@ -94,10 +93,16 @@ def promote(
 
     from anxin import tracking
 
-    check_param("alert_volume", alert_volume, "promote", "a share in (0, 1)",
-                0 < alert_volume < 1)
-    check_param("tolerance", tolerance, "promote", "a number in [0, 1)",
-                0 <= tolerance < 1)
+    check_param(
+        "alert_volume",
+        alert_volume,
+        "promote",
+        "a share in (0, 1)",
+        0 < alert_volume < 1,
+    )
+    check_param(
+        "tolerance", tolerance, "promote", "a number in [0, 1)", 0 <= tolerance < 1
+    )
     name = model_name or get_config().model_name
     c = tracking.client(tracking_uri)
     try:
@@ -147,14 +152,18 @@ def promote(
             promoted, reason = True, "forced"
         elif ap_ok and rec_ok:
             promoted = True
-            reason = (f"AP {ch['ap']:.4f} vs {cp['ap']:.4f} and {key} "
-                      f"{ch[key]:.4f} vs {cp[key]:.4f} within tolerance {tolerance}")
+            reason = (
+                f"AP {ch['ap']:.4f} vs {cp['ap']:.4f} and {key} "
+                f"{ch[key]:.4f} vs {cp[key]:.4f} within tolerance {tolerance}"
+            )
         else:
             promoted = False
             worse = [w for w, ok in (("AP", ap_ok), (key, rec_ok)) if not ok]
-            reason = (f"challenger worse on {', '.join(worse)}: AP {ch['ap']:.4f} vs "
-                      f"{cp['ap']:.4f}, {key} {ch[key]:.4f} vs {cp[key]:.4f} "
-                      f"(tolerance {tolerance})")
+            reason = (
+                f"challenger worse on {', '.join(worse)}: AP {ch['ap']:.4f} vs "
+                f"{cp['ap']:.4f}, {key} {ch[key]:.4f} vs {cp[key]:.4f} "
+                f"(tolerance {tolerance})"
+            )
     now = pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")
     tags = {
         "promotion_decision": "promoted" if promoted else "refused",
@@ -169,27 +178,36 @@ def promote(
     }
     if champ is not None:
         cp = rows["champion"]
-        tags.update({
-            "promotion_champion_version": str(champ.version),
-            "promotion_champion_ap": f"{cp['ap']:.6f}",
-            f"promotion_champion_{key}": f"{cp[key]:.6f}",
-        })
+        tags.update(
+            {
+                "promotion_champion_version": str(champ.version),
+                "promotion_champion_ap": f"{cp['ap']:.6f}",
+                f"promotion_champion_{key}": f"{cp[key]:.6f}",
+            }
+        )
     for k, v in tags.items():
         c.set_model_version_tag(name, str(chal.version), k, v)
     if promoted and (champ is None or str(champ.version) != str(chal.version)):
         c.set_registered_model_alias(name, tracking.CHAMPION, str(chal.version))
         if champ is not None:
-            c.set_model_version_tag(name, str(champ.version), "retired_from_champion_at",
-                                    now)
-        c.set_registered_model_tag(name, "last_promotion",
-                                   f"v{chal.version} at {now}: {reason}"[:5000])
-    logger.info("promotion of %s v%s: %s (%s)", name, chal.version,
-                "promoted" if promoted else "refused", reason)
+            c.set_model_version_tag(
+                name, str(champ.version), "retired_from_champion_at", now
+            )
+        c.set_registered_model_tag(
+            name, "last_promotion", f"v{chal.version} at {now}: {reason}"[:5000]
+        )
+    logger.info(
+        "promotion of %s v%s: %s (%s)",
+        name,
+        chal.version,
+        "promoted" if promoted else "refused",
+        reason,
+    )
     return PromotionDecision(
-        promoted=promoted, reason=reason, comparison=comparison,
+        promoted=promoted,
+        reason=reason,
+        comparison=comparison,
         challenger_version=str(chal.version),
         champion_version=None if champ is None else str(champ.version),
         months=months,
     )
-
-

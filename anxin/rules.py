@@ -36,10 +36,22 @@ class Rule:
 #: The default rule table (points as commonly used in county early-warning).
 RULES: tuple[Rule, ...] = (
     Rule("si_underpaid_2m", 3, "si_gap_streak", ">=", 2, "社保连续两个月欠缴"),
-    Rule("headcount_drop_20pct", 2, "headcount_chg_1m", "<=", -0.2,
-         "参保人数单月下降20%以上"),
-    Rule("electricity_drop_50pct", 2, "electricity_chg_1m", "<=", -0.5,
-         "用电量单月下降50%以上"),
+    Rule(
+        "headcount_drop_20pct",
+        2,
+        "headcount_chg_1m",
+        "<=",
+        -0.2,
+        "参保人数单月下降20%以上",
+    ),
+    Rule(
+        "electricity_drop_50pct",
+        2,
+        "electricity_chg_1m",
+        "<=",
+        -0.5,
+        "用电量单月下降50%以上",
+    ),
     Rule("tax_arrears", 1, "tax_arrears", ">=", 0.01, "存在欠税"),
     Rule("complaint", 2, "complaints_3m", ">=", 1, "近3个月有投诉举报"),
     Rule("pay_delay_30d", 2, "pay_delay_days", ">=", 30.01, "工资延迟发放超过30天"),

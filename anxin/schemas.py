@@ -128,7 +128,7 @@ class Enterprises(_Contract):
         return _uscc_check(series)
 
     class Config:
-        unique = ["enterprise_id"]
+        unique = ["enterprise_id"]  # noqa: RUF012 (pandera config)
 
 
 class _Monthly(_Contract):
@@ -137,8 +137,7 @@ class _Monthly(_Contract):
         metadata=_meta("统一社会信用代码"),
     )
     period: Series[str] = pa.Field(
-        description="Month as YYYY-MM, not in the future; unique with "
-        "enterprise_id",
+        description="Month as YYYY-MM, not in the future; unique with enterprise_id",
         metadata=_meta("所属月份", "YYYY-MM"),
     )
 
@@ -158,7 +157,7 @@ class _Monthly(_Contract):
         return _period_not_future(series)
 
     class Config:
-        unique = ["enterprise_id", "period"]
+        unique = ["enterprise_id", "period"]  # noqa: RUF012 (pandera config)
 
 
 class Payroll(_Monthly):
@@ -303,7 +302,7 @@ class Scores(pa.DataFrameModel):
     class Config:
         coerce = True
         strict = False
-        unique = ["enterprise_id", "as_of"]
+        unique = ["enterprise_id", "as_of"]  # noqa: RUF012 (pandera config)
 
 
 #: Table name -> model, in load order.
@@ -396,7 +395,8 @@ def contract_markdown() -> str:
             meta = column.metadata or {}
             lines.append(
                 f"| `{col_name}` | {meta.get('zh', '')} | {column.description} "
-                f"| {_type_text(column)} | {meta.get('unit', '')} | {_rule_text(column)} |"
+                f"| {_type_text(column)} | {meta.get('unit', '')} "
+                f"| {_rule_text(column)} |"
             )
         unique = schema.unique
         if unique:

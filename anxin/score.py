@@ -112,7 +112,9 @@ def recover(out_dir: str | Path, as_of: str) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def _write_month(out_dir: Path, as_of: str, writers: Mapping[str, Callable[[Path], None]]) -> Path:
+def _write_month(
+    out_dir: Path, as_of: str, writers: Mapping[str, Callable[[Path], None]]
+) -> Path:
     """Write files into a temporary directory, then swap it in atomically."""
     out_dir.mkdir(parents=True, exist_ok=True)
     recover(out_dir, as_of)
@@ -137,8 +139,10 @@ def _write_month(out_dir: Path, as_of: str, writers: Mapping[str, Callable[[Path
 
 
 def _drift(model: Any, feats: pd.DataFrame, scores: np.ndarray) -> pd.DataFrame:
-    cols = {f: feats[f].to_numpy(dtype=np.float64, na_value=np.nan)
-            for f in model.spec.numeric}
+    cols = {
+        f: feats[f].to_numpy(dtype=np.float64, na_value=np.nan)
+        for f in model.spec.numeric
+    }
     cols["risk_score"] = scores
     values = model.reference.psi(cols)
     top = set(model.spec.info.get("top_features", [])[:10])
@@ -150,6 +154,13 @@ def _drift(model: Any, feats: pd.DataFrame, scores: np.ndarray) -> pd.DataFrame:
         frame["top_feature"] | (frame["feature"] == "risk_score")
     )
     return frame
+
+
+def _csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        frame.to_csv(path, index=False)
+
+    return write
 
 
 def score_month(
@@ -227,7 +238,9 @@ def score_month(
         )
     counts = {lvl: int((levels == lvl).sum()) for lvl in LEVELS}
     by_region = (
-        scored.groupby(["region", "risk_level"]).size().unstack(fill_value=0)
+        scored.groupby(["region", "risk_level"])
+        .size()
+        .unstack(fill_value=0)
         .reindex(columns=list(LEVELS), fill_value=0)
     )
     psi_score = float(drift.loc[drift["feature"] == "risk_score", "psi"].iloc[0])
@@ -239,7 +252,8 @@ def score_month(
         "scored": len(scored),
         "levels": counts,
         "levels_by_region": {
-            str(r): {k: int(v) for k, v in row.items()} for r, row in by_region.iterrows()
+            str(r): {k: int(v) for k, v in row.items()}
+            for r, row in by_region.iterrows()
         },
         "policy": (_policy(policy) or m.policy).to_dict(),
         "quarantine": {
@@ -249,8 +263,9 @@ def score_month(
         },
         "drift": {
             "psi_score": psi_score,
-            "psi_max_feature": float(drift.loc[drift["feature"] != "risk_score",
-                                               "psi"].max()),
+            "psi_max_feature": float(
+                drift.loc[drift["feature"] != "risk_score", "psi"].max()
+            ),
             "alerts": alerts["feature"].tolist(),
         },
         "score": {
@@ -277,9 +292,7 @@ def score_month(
     }
     for name, rows in report.quarantined_rows.items():
         if len(rows):
-            writers[f"quarantine/{name}.csv"] = (
-                lambda p, rows=rows: rows.to_csv(p, index=False)
-            )
+            writers[f"quarantine/{name}.csv"] = _csv_writer(rows)
     writers["summary.json"] = write_json  # last: a summary means all is there
     final = _write_month(Path(out_dir), month, writers)
     result = ScoreResult(scored, summary, drift, report, final)
@@ -301,12 +314,21 @@ def _log_scoring(result: ScoreResult, tracking_uri: str | None) -> str:
         with mlflow.start_run(
             experiment_id=exp,
             run_name=f"score-{s['as_of']}",
-            tags={"as_of": s["as_of"], "model_name": s["model_name"],
-                  "model_version": s["model_version"], "anxin_version": __version__,
-                  "drift_alerts": ",".join(s["drift"]["alerts"])},
+            tags={
+                "as_of": s["as_of"],
+                "model_name": s["model_name"],
+                "model_version": s["model_version"],
+                "anxin_version": __version__,
+                "drift_alerts": ",".join(s["drift"]["alerts"]),
+            },
         ) as run:
-            mlflow.log_params({"as_of": s["as_of"], "model_version": s["model_version"],
-                               "policy_kind": s["policy"]["kind"]})
+            mlflow.log_params(
+                {
+                    "as_of": s["as_of"],
+                    "model_version": s["model_version"],
+                    "policy_kind": s["policy"]["kind"],
+                }
+            )
             metrics = {
                 "scored": s["scored"],
                 "quarantined_rows": s["quarantine"]["rows"],

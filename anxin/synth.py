@@ -152,12 +152,27 @@ def synth(
     >>> world.tables.payroll["period"].max()
     '2026-06'
     """
-    check_param("n_enterprises", n_enterprises, "synth", "an int >= 10",
-                isinstance(n_enterprises, int) and n_enterprises >= 10)
-    check_param("n_months", n_months, "synth", "an int in [3, 240]",
-                isinstance(n_months, int) and 3 <= n_months <= 240)
-    check_param("end", end, "synth", "a month 'YYYY-MM'",
-                isinstance(end, str) and len(end) == 7 and end[4] == "-")
+    check_param(
+        "n_enterprises",
+        n_enterprises,
+        "synth",
+        "an int >= 10",
+        isinstance(n_enterprises, int) and n_enterprises >= 10,
+    )
+    check_param(
+        "n_months",
+        n_months,
+        "synth",
+        "an int in [3, 240]",
+        isinstance(n_months, int) and 3 <= n_months <= 240,
+    )
+    check_param(
+        "end",
+        end,
+        "synth",
+        "a month 'YYYY-MM'",
+        isinstance(end, str) and len(end) == 7 and end[4] == "-",
+    )
     rng = np.random.default_rng(seed)
     n, T = n_enterprises, n_months
     end_idx = _calendar.to_index(end)
@@ -373,7 +388,9 @@ def synth(
         {
             "enterprise_id": rows_id,
             "period": periods,
-            "electricity_kwh": np.where(has_kwh[cell_e], np.round(take(kwh), 1), np.nan),
+            "electricity_kwh": np.where(
+                has_kwh[cell_e], np.round(take(kwh), 1), np.nan
+            ),
             "complaints": complaints_col,
             "lawsuits": pd.array(take(lawsuits), dtype="Int64"),
         }
@@ -382,7 +399,9 @@ def synth(
     order = np.lexsort((ev_e, ev_t))
     ev_e, ev_t = ev_e[order], ev_t[order]
     hc = headcount[ev_e, ev_t]
-    workers = np.maximum(1, rng.binomial(hc.astype(np.int64), rng.uniform(0.15, 0.9, ev_e.size)))
+    workers = np.maximum(
+        1, rng.binomial(hc.astype(np.int64), rng.uniform(0.15, 0.9, ev_e.size))
+    )
     events = pd.DataFrame(
         {
             "enterprise_id": ids[ev_e],
@@ -403,7 +422,11 @@ def synth(
         }
     )
     tables = Tables(
-        enterprises=enterprises, payroll=payroll, tax=tax, signals=signals, events=events
+        enterprises=enterprises,
+        payroll=payroll,
+        tax=tax,
+        signals=signals,
+        events=events,
     )
     injected = pd.DataFrame(columns=["table", "source_row", "rule"])
     if dirty:
@@ -438,7 +461,9 @@ def _inject(
     evt = tables.events.copy() if tables.events is not None else None
     k = max(2, len(pay) // 20_000)
 
-    def append(frame: pd.DataFrame, rows: pd.DataFrame, table: str, rule: str) -> pd.DataFrame:
+    def append(
+        frame: pd.DataFrame, rows: pd.DataFrame, table: str, rule: str
+    ) -> pd.DataFrame:
         start = len(frame)
         manifest.extend((table, start + i + 1, rule) for i in range(len(rows)))
         return pd.concat([frame, rows], ignore_index=True)
@@ -491,11 +516,15 @@ def _inject(
     if sig is not None and len(sig) > k:
         rows = rng.choice(len(sig), size=k, replace=False)
         sig.loc[rows, "complaints"] = -1
-        manifest.extend(("signals", int(i) + 1, "greater_than_or_equal_to") for i in rows)
+        manifest.extend(
+            ("signals", int(i) + 1, "greater_than_or_equal_to") for i in rows
+        )
     if evt is not None and len(evt) > 1:
         rows = rng.choice(len(evt), size=1, replace=False)
         evt.loc[rows, "workers_affected"] = 0
-        manifest.extend(("events", int(i) + 1, "greater_than_or_equal_to") for i in rows)
+        manifest.extend(
+            ("events", int(i) + 1, "greater_than_or_equal_to") for i in rows
+        )
 
     injected = pd.DataFrame(manifest, columns=["table", "source_row", "rule"])
     injected = injected.sort_values(["table", "source_row"], ignore_index=True)

@@ -169,7 +169,9 @@ def load_tables(path: str | Path, *, encoding: str | None = None) -> Tables:
             continue
         file = found[0]
         frame = (
-            _read_parquet(file) if file.suffix == ".parquet" else _read_csv(file, encoding)
+            _read_parquet(file)
+            if file.suffix == ".parquet"
+            else _read_csv(file, encoding)
         )
         frames[name] = frame
         sources[name] = str(file)
@@ -196,8 +198,13 @@ def write_tables(
     Each file is written to a temporary name and renamed into place, so a
     reader never sees a half-written table.
     """
-    check_param("format", format, "write_tables", "'parquet' or 'csv'",
-                format in ("parquet", "csv"))
+    check_param(
+        "format",
+        format,
+        "write_tables",
+        "'parquet' or 'csv'",
+        format in ("parquet", "csv"),
+    )
     root = Path(path)
     root.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}

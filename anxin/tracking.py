@@ -55,7 +55,9 @@ def resolve_tracking_uri(uri: str | None = None) -> str:
     """The tracking URI to use; creates the local store's directory."""
     resolved = uri or get_config().tracking_uri
     if resolved.startswith("sqlite:///"):
-        Path(resolved.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        Path(resolved.removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True
+        )
     return resolved
 
 
@@ -133,10 +135,12 @@ def _signature_and_example(
     model: ArrearsModel, example: pd.DataFrame
 ) -> tuple[Any, pd.DataFrame]:
     from mlflow.models import ModelSignature
-    from mlflow.types import ColSpec, Schema
+    from mlflow.types import ColSpec, Schema, TensorSpec
 
     example = example.head(5).reset_index(drop=True)
-    cols = [ColSpec("string", "enterprise_id", required=False)]
+    cols: list[ColSpec | TensorSpec] = [
+        ColSpec("string", "enterprise_id", required=False)
+    ]
     for name in model.spec.features:
         kind = "string" if name in model.spec.categorical else "double"
         cols.append(ColSpec(kind, name, required=False))
@@ -181,12 +185,15 @@ def log_model(
     import mlflow.pyfunc
 
     signature, input_example = _signature_and_example(model, example)
-    with tempfile.TemporaryDirectory(prefix="anxin-model-") as tmp, \
-            warnings.catch_warnings():
+    with (
+        tempfile.TemporaryDirectory(prefix="anxin-model-") as tmp,
+        warnings.catch_warnings(),
+    ):
         # MLflow hints about integer columns in the example; ours has none
         # that can be missing (rank), so the hint is noise for our users
-        warnings.filterwarnings("ignore", message="Hint: Inferred schema",
-                                category=UserWarning)
+        warnings.filterwarnings(
+            "ignore", message="Hint: Inferred schema", category=UserWarning
+        )
         files = model.save(tmp)
         info = mlflow.pyfunc.log_model(
             name=name,
@@ -203,8 +210,15 @@ def _requirements() -> list[str]:
     from importlib.metadata import version
 
     pins = []
-    for package in ("lightgbm", "pandas", "numpy", "scikit-learn", "pyarrow",
-                    "pandera", "mlflow"):
+    for package in (
+        "lightgbm",
+        "pandas",
+        "numpy",
+        "scikit-learn",
+        "pyarrow",
+        "pandera",
+        "mlflow",
+    ):
         with contextlib.suppress(Exception):
             pins.append(f"{package}=={version(package)}")
     pins.append(f"anxin=={__version__}")
@@ -212,8 +226,12 @@ def _requirements() -> list[str]:
 
 
 def register(
-    model_uri: str, model_name: str, *, run_id: str | None = None,
-    uri: str | None = None, tags: dict[str, str] | None = None,
+    model_uri: str,
+    model_name: str,
+    *,
+    run_id: str | None = None,
+    uri: str | None = None,
+    tags: dict[str, str] | None = None,
 ) -> tuple[str, list[str]]:
     """Register a logged model; alias it ``challenger`` (and ``champion`` if none).
 
@@ -235,8 +253,12 @@ def register(
     except MlflowException:
         c.set_registered_model_alias(model_name, CHAMPION, version)
         aliases.append(CHAMPION)
-        c.set_model_version_tag(model_name, version, "promotion_decision",
-                                "first model: champion by default")
+        c.set_model_version_tag(
+            model_name,
+            version,
+            "promotion_decision",
+            "first model: champion by default",
+        )
     logger.info("registered %s version %s as %s", model_name, version, aliases)
     return version, aliases
 
@@ -248,7 +270,9 @@ class ResolvedModel:
         self.path, self.name, self.version, self.uri = path, name, version, uri
 
 
-def resolve_model(uri: str | None = None, *, tracking_uri: str | None = None) -> ResolvedModel:
+def resolve_model(
+    uri: str | None = None, *, tracking_uri: str | None = None
+) -> ResolvedModel:
     """Download (if needed) and locate a model.
 
     ``uri`` may be ``models:/NAME@ALIAS``, ``models:/NAME/VERSION``,

@@ -18,7 +18,7 @@ import hashlib
 import logging
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -129,11 +129,21 @@ def make_splits(
     >>> print(make_splits(months, horizon=3))
     train 2023-01..2024-01 | gap 3 | valid 2024-05..2024-07 | gap 3 | test 2024-10..2024-12
     """  # noqa: E501
-    check_param("horizon", horizon, "make_splits", "an int in [1, 12]",
-                isinstance(horizon, int) and 1 <= horizon <= 12)
+    check_param(
+        "horizon",
+        horizon,
+        "make_splits",
+        "an int in [1, 12]",
+        isinstance(horizon, int) and 1 <= horizon <= 12,
+    )
     for name, value in (("valid_months", valid_months), ("test_months", test_months)):
-        check_param(name, value, "make_splits", "an int >= 1",
-                    isinstance(value, int) and value >= 1)
+        check_param(
+            name,
+            value,
+            "make_splits",
+            "an int >= 1",
+            isinstance(value, int) and value >= 1,
+        )
     idx = sorted({_calendar.to_index(str(p)) for p in pd.unique(np.asarray(periods))})
     if not idx:
         raise InvalidParameterError("No labelled months to split.")
@@ -229,8 +239,13 @@ class _Prepared:
 
 def _generic_feature(name: str) -> Feature:
     return Feature(
-        name=name, group=name, zh=name, en=name, unit="",
-        reason_zh=f"{name}：{{value}}", reason_en=f"{name}: {{value}}",
+        name=name,
+        group=name,
+        zh=name,
+        en=name,
+        unit="",
+        reason_zh=f"{name}：{{value}}",
+        reason_en=f"{name}: {{value}}",
     )
 
 
@@ -280,15 +295,19 @@ def _prepare(
     keys = {"enterprise_id", "period", "label"}
     features = [c for c in frame.columns if c not in keys]
     if not features:
-        raise ContractError("training frame: no feature columns besides the keys.",
-                            table="training frame")
+        raise ContractError(
+            "training frame: no feature columns besides the keys.",
+            table="training frame",
+        )
     base = dict(CATALOGUE)
     base.update(catalogue or {})
     cat_levels: dict[str, list[str]] = {}
     for name in features:
         col = frame[name]
-        if isinstance(col.dtype, pd.CategoricalDtype) or col.dtype == object or (
-            pd.api.types.is_string_dtype(col.dtype)
+        if (
+            isinstance(col.dtype, pd.CategoricalDtype)
+            or col.dtype == object
+            or (pd.api.types.is_string_dtype(col.dtype))
         ):
             values = col.astype("str")
             levels = sorted(pd.unique(values[col.notna()]).tolist())
@@ -298,7 +317,8 @@ def _prepare(
             raise ContractError(
                 f"training frame: feature {name!r} has type {col.dtype}; features "
                 "must be numeric or categorical (text).",
-                table="training frame", column=name,
+                table="training frame",
+                column=name,
             )
     cat = {f: base.get(f, _generic_feature(f)) for f in features}
     return _Prepared(frame, features, cat_levels, cat, source)
@@ -327,20 +347,29 @@ def _fit_lgb(
     early_stopping: int,
 ) -> lgb.Booster:
     train_set = lgb.Dataset(x_train, y_train, free_raw_data=True)
-    callbacks = []
+    callbacks: list[Callable[..., Any]] = []
     valid_sets = []
     if x_valid is not None:
         valid_sets = [lgb.Dataset(x_valid, y_valid, reference=train_set)]
         callbacks.append(lgb.early_stopping(early_stopping, verbose=False))
     return lgb.train(
-        params, train_set, num_boost_round=rounds, valid_sets=valid_sets,
+        params,
+        train_set,
+        num_boost_round=rounds,
+        valid_sets=valid_sets,
         callbacks=callbacks,
     )
 
 
 def _tune(
-    params: dict[str, Any], n_trials: int, seed: int, x_train: pd.DataFrame,
-    y_train: np.ndarray, x_valid: pd.DataFrame, y_valid: np.ndarray, rounds: int,
+    params: dict[str, Any],
+    n_trials: int,
+    seed: int,
+    x_train: pd.DataFrame,
+    y_train: np.ndarray,
+    x_valid: pd.DataFrame,
+    y_valid: np.ndarray,
+    rounds: int,
     early_stopping: int,
 ) -> dict[str, Any]:
     try:
@@ -362,8 +391,9 @@ def _tune(
             feature_fraction=trial.suggest_float("feature_fraction", 0.5, 1.0),
             lambda_l2=trial.suggest_float("lambda_l2", 1e-2, 50.0, log=True),
         )
-        booster = _fit_lgb(trial_params, x_train, y_train, x_valid, y_valid, rounds,
-                           early_stopping)
+        booster = _fit_lgb(
+            trial_params, x_train, y_train, x_valid, y_valid, rounds, early_stopping
+        )
         pred = booster.predict(x_valid, num_iteration=booster.best_iteration)
         return float(average_precision_score(y_valid, pred))
 
@@ -373,13 +403,15 @@ def _tune(
     study.optimize(objective, n_trials=n_trials)
     best = dict(params)
     best.update(study.best_params)
-    logger.info("tuning: best valid AP %.4f with %s", study.best_value,
-                study.best_params)
+    logger.info(
+        "tuning: best valid AP %.4f with %s", study.best_value, study.best_params
+    )
     return best
 
 
-def _logreg(prep: _Prepared, train: pd.DataFrame, seed: int,
-            max_rows: int = 100_000) -> Any:
+def _logreg(
+    prep: _Prepared, train: pd.DataFrame, seed: int, max_rows: int = 100_000
+) -> Any:
     """Logistic regression on the same features (signed-log, imputed, scaled)."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
@@ -396,15 +428,21 @@ def _logreg(prep: _Prepared, train: pd.DataFrame, seed: int,
     )
     pre = ColumnTransformer(
         [
-            ("num", make_pipeline(signed_log, SimpleImputer(strategy="median",
-             add_indicator=True, keep_empty_features=True), StandardScaler()),
-             numeric),
+            (
+                "num",
+                make_pipeline(
+                    signed_log,
+                    SimpleImputer(
+                        strategy="median", add_indicator=True, keep_empty_features=True
+                    ),
+                    StandardScaler(),
+                ),
+                numeric,
+            ),
             ("cat", OneHotEncoder(handle_unknown="ignore"), cats),
         ]
     )
-    pipe = Pipeline(
-        [("pre", pre), ("lr", LogisticRegression(C=0.1, max_iter=300))]
-    )
+    pipe = Pipeline([("pre", pre), ("lr", LogisticRegression(C=0.1, max_iter=300))])
     x = train[prep.features].copy()
     for c in cats:
         x[c] = x[c].astype("str")
@@ -517,27 +555,41 @@ def train(
 
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
-    check_param("horizon", horizon, "train", "an int in [1, 12]",
-                isinstance(horizon, int) and 1 <= horizon <= 12)
-    check_param("calibration", calibration, "train", "'sigmoid' or 'isotonic'",
-                calibration in ("sigmoid", "isotonic"))
-    check_param("tune", tune, "train", "an int >= 0", isinstance(tune, int) and tune >= 0)
-    check_param("alert_volume", alert_volume, "train", "a share in (0, 1)",
-                0 < alert_volume < 1)
+    check_param(
+        "horizon",
+        horizon,
+        "train",
+        "an int in [1, 12]",
+        isinstance(horizon, int) and 1 <= horizon <= 12,
+    )
+    check_param(
+        "calibration",
+        calibration,
+        "train",
+        "'sigmoid' or 'isotonic'",
+        calibration in ("sigmoid", "isotonic"),
+    )
+    check_param(
+        "tune", tune, "train", "an int >= 0", isinstance(tune, int) and tune >= 0
+    )
+    check_param(
+        "alert_volume", alert_volume, "train", "a share in (0, 1)", 0 < alert_volume < 1
+    )
     jobs = n_jobs or len(os.sched_getaffinity(0))
 
     prep = _prepare(data, horizon, entity, period, label, catalogue)
     timings["prepare"] = time.perf_counter() - t0
     frame = prep.frame
-    splits = splits or make_splits(frame["period"], horizon, valid_months=valid_months,
-                                   test_months=test_months)
+    splits = splits or make_splits(
+        frame["period"], horizon, valid_months=valid_months, test_months=test_months
+    )
     part = splits.assign(frame["period"])
     logger.info("splits: %s", splits)
     tr, va, te = (frame[part == s] for s in ("train", "valid", "test"))
     for name, sub in (("train", tr), ("valid", va), ("test", te)):
         if sub.empty or sub["label"].sum() == 0:
             raise InvalidParameterError(
-                f"The {name} split ({getattr(splits, name)[0]}..{getattr(splits, name)[1]}) "
+                f"The {name} split ({'..'.join(getattr(splits, name))}) "
                 f"has {len(sub)} rows and {int(sub['label'].sum())} positives; every "
                 "split needs positives. Supply more history or change the splits.",
                 parameter="splits",
@@ -548,14 +600,26 @@ def train(
 
     t = time.perf_counter()
     if tune:
-        lgb_params = _tune(lgb_params, tune, seed, x_tr, y_tr, x_va, y_va,
-                           num_boost_round, early_stopping_rounds)
-    booster = _fit_lgb(lgb_params, x_tr, y_tr, x_va, y_va, num_boost_round,
-                       early_stopping_rounds)
+        lgb_params = _tune(
+            lgb_params,
+            tune,
+            seed,
+            x_tr,
+            y_tr,
+            x_va,
+            y_va,
+            num_boost_round,
+            early_stopping_rounds,
+        )
+    booster = _fit_lgb(
+        lgb_params, x_tr, y_tr, x_va, y_va, num_boost_round, early_stopping_rounds
+    )
     best_iter = int(booster.best_iteration or booster.current_iteration())
     timings["lightgbm"] = time.perf_counter() - t
 
-    valid_margin = booster.predict(x_va, raw_score=True, num_iteration=best_iter)
+    valid_margin = np.asarray(
+        booster.predict(x_va, raw_score=True, num_iteration=best_iter)
+    )
     calibrator = Calibrator(calibration).fit(valid_margin, y_va)  # type: ignore[arg-type]
     valid_score = calibrator.transform(valid_margin)
     policy = LevelPolicy.from_validation(valid_score, level_shares)
@@ -563,14 +627,21 @@ def train(
     if refit:
         t = time.perf_counter()
         both = pd.concat([x_tr, x_va])
-        booster = _fit_lgb(lgb_params, both, np.concatenate([y_tr, y_va]), None, None,
-                           best_iter, early_stopping_rounds)
+        booster = _fit_lgb(
+            lgb_params,
+            both,
+            np.concatenate([y_tr, y_va]),
+            None,
+            None,
+            best_iter,
+            early_stopping_rounds,
+        )
         timings["refit"] = time.perf_counter() - t
     else:
         booster = _shrink(booster, best_iter)
 
     t = time.perf_counter()
-    test_margin = booster.predict(x_te, raw_score=True)
+    test_margin = np.asarray(booster.predict(x_te, raw_score=True))
     test_score = calibrator.transform(test_margin)
     months_te = te["period"].to_numpy()
     model_test = evaluate(y_te, test_score, months_te)
@@ -590,8 +661,12 @@ def train(
         rules_va, rules_te = rule_score(va, usable), rule_score(te, usable)
         rules_cal = Calibrator("isotonic").fit(rules_va, y_va)
         tiebreak = np.random.default_rng(seed).random(len(te))
-        rules_test = evaluate(y_te, rules_cal.transform(rules_te) + 1e-9 * rules_te,
-                              months_te, tiebreak=tiebreak)
+        rules_test = evaluate(
+            y_te,
+            rules_cal.transform(rules_te) + 1e-9 * rules_te,
+            months_te,
+            tiebreak=tiebreak,
+        )
     # baseline (b): logistic regression on the same features
     pipe = _logreg(prep, tr, seed)
     logreg_score = _logreg_predict(pipe, prep, te)
@@ -604,19 +679,31 @@ def train(
     )
     lift = lift_table(y_te, test_score)
     slices = {
-        "industry": slice_metrics(y_te, test_score, months_te,
-                                  te["industry"].astype("str").to_numpy()
-                                  if "industry" in te else np.full(len(te), "all"),
-                                  "industry"),
-        "region": slice_metrics(y_te, test_score, months_te,
-                                te["region"].astype("str").to_numpy()
-                                if "region" in te else np.full(len(te), "all"),
-                                "region"),
+        "industry": slice_metrics(
+            y_te,
+            test_score,
+            months_te,
+            te["industry"].astype("str").to_numpy()
+            if "industry" in te
+            else np.full(len(te), "all"),
+            "industry",
+        ),
+        "region": slice_metrics(
+            y_te,
+            test_score,
+            months_te,
+            te["region"].astype("str").to_numpy()
+            if "region" in te
+            else np.full(len(te), "all"),
+            "region",
+        ),
     }
 
     t = time.perf_counter()
     spec = ModelSpec(
-        features=prep.features, categorical=prep.categorical, catalogue=prep.catalogue,
+        features=prep.features,
+        categorical=prep.categorical,
+        catalogue=prep.catalogue,
         horizon=horizon,
         info={
             "anxin_version": __version__,
@@ -651,33 +738,65 @@ def train(
     from anxin._model_card import model_card
 
     card = model_card(
-        splits=splits, comparison=comparison, slices=slices, lift=lift,
-        group_importance=group_importance, policy=policy, spec=spec,
+        splits=splits,
+        comparison=comparison,
+        slices=slices,
+        lift=lift,
+        group_importance=group_importance,
+        policy=policy,
+        spec=spec,
         rows={s: len(x) for s, x in (("train", tr), ("valid", va), ("test", te))},
-        positives={s: int(x["label"].sum()) for s, x in
-                   (("train", tr), ("valid", va), ("test", te))},
+        positives={
+            s: int(x["label"].sum())
+            for s, x in (("train", tr), ("valid", va), ("test", te))
+        },
         alert_volume=alert_volume,
     )
     result = TrainResult(
-        model=model, splits=splits, metrics=metrics, comparison=comparison, lift=lift,
-        slices=slices, importance=importance, group_importance=group_importance,
-        card=card, best_iteration=best_iter, timings=timings,
+        model=model,
+        splits=splits,
+        metrics=metrics,
+        comparison=comparison,
+        lift=lift,
+        slices=slices,
+        importance=importance,
+        group_importance=group_importance,
+        card=card,
+        best_iteration=best_iter,
+        timings=timings,
     )
     if log:
         t = time.perf_counter()
         curves = {"model": test_score, "logreg": logreg_score}
         if rules_test is not None:
             curves["rules"] = rules_te
-        _log_run(result, prep, frame, lgb_params, tr, te, y_te, curves,
-                 calibration=calibration, level_shares=level_shares,
-                 alert_volume=alert_volume, tune=tune, tracking_uri=tracking_uri,
-                 experiment=experiment,
-                 model_name=model_name or get_config().model_name, register=register)
+        _log_run(
+            result,
+            prep,
+            frame,
+            lgb_params,
+            tr,
+            te,
+            y_te,
+            curves,
+            calibration=calibration,
+            level_shares=level_shares,
+            alert_volume=alert_volume,
+            tune=tune,
+            tracking_uri=tracking_uri,
+            experiment=experiment,
+            model_name=model_name or get_config().model_name,
+            register=register,
+        )
         timings["mlflow"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
-    logger.info("trained in %.1fs: test AP %.4f (rules %s), AUC %.4f",
-                timings["total"], model_test["ap"],
-                f"{rules_test['ap']:.4f}" if rules_test else "n/a", model_test["auc"])
+    logger.info(
+        "trained in %.1fs: test AP %.4f (rules %s), AUC %.4f",
+        timings["total"],
+        model_test["ap"],
+        f"{rules_test['ap']:.4f}" if rules_test else "n/a",
+        model_test["auc"],
+    )
     return result
 
 
@@ -688,21 +807,33 @@ def _shrink(booster: lgb.Booster, iterations: int) -> lgb.Booster:
     return lgb.Booster(model_str=booster.model_to_string(num_iteration=iterations))
 
 
-def _reference(x_train: pd.DataFrame, prep: _Prepared, valid_score: np.ndarray,
-               seed: int, max_rows: int = 200_000) -> Reference:
+def _reference(
+    x_train: pd.DataFrame,
+    prep: _Prepared,
+    valid_score: np.ndarray,
+    seed: int,
+    max_rows: int = 200_000,
+) -> Reference:
     sample = x_train
     if len(sample) > max_rows:
         sample = sample.sample(n=max_rows, random_state=seed)
-    cols = {f: sample[f].to_numpy(dtype=np.float64, na_value=np.nan)
-            for f in prep.features if f not in prep.categorical}
+    cols = {
+        f: sample[f].to_numpy(dtype=np.float64, na_value=np.nan)
+        for f in prep.features
+        if f not in prep.categorical
+    }
     cols["risk_score"] = valid_score
     return Reference.fit(cols)
 
 
-def _importance(model: ArrearsModel, x_test: pd.DataFrame, seed: int,
-                max_rows: int = 5_000) -> tuple[pd.DataFrame, pd.DataFrame]:
-    sample = x_test if len(x_test) <= max_rows else x_test.sample(
-        n=max_rows, random_state=seed)
+def _importance(
+    model: ArrearsModel, x_test: pd.DataFrame, seed: int, max_rows: int = 5_000
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    sample = (
+        x_test
+        if len(x_test) <= max_rows
+        else x_test.sample(n=max_rows, random_state=seed)
+    )
     contrib = model.contributions(sample)[:, :-1]
     spec = model.spec
     imp = pd.DataFrame(
@@ -715,11 +846,14 @@ def _importance(model: ArrearsModel, x_test: pd.DataFrame, seed: int,
         }
     ).sort_values("mean_abs_shap", ascending=False, ignore_index=True)
     groups = spec.groups()
-    member = np.array([[spec.catalogue[f].group == g for g in groups]
-                       for f in spec.features], dtype=float)
+    member = np.array(
+        [[spec.catalogue[f].group == g for g in groups] for f in spec.features],
+        dtype=float,
+    )
     by_group = np.abs(contrib @ member).mean(axis=0)
     gimp = pd.DataFrame({"group": groups, "mean_abs_shap": by_group}).sort_values(
-        "mean_abs_shap", ascending=False, ignore_index=True)
+        "mean_abs_shap", ascending=False, ignore_index=True
+    )
     return imp, gimp
 
 
@@ -764,10 +898,15 @@ def _log_run(
         if sha:
             tags["git_sha"] = sha
         run_name = f"train-{splits.test[1]}-h{splits.horizon}"
-        with mlflow.start_run(experiment_id=exp_id, run_name=run_name, tags=tags) as run:
+        with mlflow.start_run(
+            experiment_id=exp_id, run_name=run_name, tags=tags
+        ) as run:
             params = {
-                **{f"lgb_{k}": v for k, v in lgb_params.items()
-                   if k not in ("metric", "verbose")},
+                **{
+                    f"lgb_{k}": v
+                    for k, v in lgb_params.items()
+                    if k not in ("metric", "verbose")
+                },
                 "horizon": splits.horizon,
                 "split_train": "..".join(splits.train),
                 "split_valid": "..".join(splits.valid),
@@ -782,7 +921,7 @@ def _log_run(
             }
             mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
             mlflow.log_metrics(tracking.clean_metrics(result.metrics))
-            dataset = mlflow.data.from_pandas(
+            dataset = mlflow.data.from_pandas(  # type: ignore[attr-defined]
                 frame.head(100_000) if len(frame) > 100_000 else frame,
                 name="anxin-panel",
                 targets="label",
@@ -791,18 +930,26 @@ def _log_run(
             mlflow.log_input(dataset, context="training")
             with tempfile.TemporaryDirectory() as tmp:
                 out = Path(tmp)
-                _plots.write_plots(out / "plots", y_te, scores, result.lift,
-                                   result.importance, result.group_importance)
+                _plots.write_plots(
+                    out / "plots",
+                    y_te,
+                    scores,
+                    result.lift,
+                    result.importance,
+                    result.group_importance,
+                )
                 tables = out / "tables"
                 tables.mkdir()
                 result.comparison.rename_axis("model").reset_index().to_csv(
-                    tables / "metrics_comparison.csv", index=False)
+                    tables / "metrics_comparison.csv", index=False
+                )
                 result.lift.to_csv(tables / "lift.csv", index=False)
                 for kind, table in result.slices.items():
                     table.to_csv(tables / f"slices_{kind}.csv", index=False)
                 result.importance.to_csv(tables / "feature_importance.csv", index=False)
-                result.group_importance.to_csv(tables / "group_importance.csv",
-                                               index=False)
+                result.group_importance.to_csv(
+                    tables / "group_importance.csv", index=False
+                )
                 (out / "model_card.md").write_text(result.card, encoding="utf-8")
                 mlflow.log_artifacts(str(out / "plots"), artifact_path="plots")
                 mlflow.log_artifacts(str(tables), artifact_path="tables")
@@ -812,13 +959,21 @@ def _log_run(
             result.model_uri = info.model_uri
             if register:
                 version, aliases = tracking.register(
-                    info.model_uri, model_name, run_id=run.info.run_id, uri=uri,
-                    tags={"test_ap": f"{result.metrics['test_ap']:.5f}",
-                      "rules_test_ap": f"{result.metrics.get('rules_test_ap', np.nan):.5f}",
-                      "data_window": tags["data_window"]},
+                    info.model_uri,
+                    model_name,
+                    run_id=run.info.run_id,
+                    uri=uri,
+                    tags={
+                        "test_ap": f"{result.metrics['test_ap']:.5f}",
+                        "rules_test_ap": (
+                            f"{result.metrics.get('rules_test_ap', np.nan):.5f}"
+                        ),
+                        "data_window": tags["data_window"],
+                    },
                 )
                 result.model_name, result.model_version = model_name, version
                 result.aliases = aliases
                 result.model.name, result.model.version = model_name, version
-                mlflow.set_tags({"registered_model": model_name,
-                                 "registered_version": version})
+                mlflow.set_tags(
+                    {"registered_model": model_name, "registered_version": version}
+                )

@@ -116,8 +116,10 @@ class ValidationReport:
             "rows_valid": self.rows_valid,
             "rows_quarantined": {t: len(f) for t, f in self.quarantined_rows.items()},
             "breaches_by_rule": [
-                {k: (int(v) if isinstance(v, int) or hasattr(v, "item") else v)
-                 for k, v in rec.items()}
+                {
+                    k: (int(v) if isinstance(v, int) or hasattr(v, "item") else v)
+                    for k, v in rec.items()
+                }
                 for rec in self.counts().to_dict("records")
             ],
             "extra_columns": self.extra_columns,
@@ -274,7 +276,7 @@ def _validate_table(
     quarantined.insert(0, "source_row", quarantined.index + 1)
     if breaches:
         fc = pd.concat(breaches, ignore_index=True)
-        ids = frame["enterprise_id"] if "enterprise_id" in frame else None
+        ids = frame.get("enterprise_id")
         report = pd.DataFrame(
             {
                 "table": name,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import matplotlib
@@ -18,14 +17,13 @@ pytest_plugins = ["_pg"]
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test gets its own ANXIN_HOME (MLflow store, case db) and a fixed
     'today' so that the synthetic world's months are never in the future."""
     monkeypatch.setenv("ANXIN_HOME", str(tmp_path / ".anxin"))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.delenv("ANXIN_CASES_URL", raising=False)
     monkeypatch.setenv("ANXIN_TODAY", "2026-11")
-    yield
 
 
 @pytest.fixture(scope="session")

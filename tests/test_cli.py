@@ -18,8 +18,9 @@ DOCS = Path(__file__).parents[1] / "docs"
 
 
 @pytest.mark.parametrize(("name", "cmd"), walk_commands(), ids=lambda x: str(x))
-def test_every_command_has_help_with_an_example_and_is_documented(name: str,
-                                                                  cmd: object) -> None:
+def test_every_command_has_help_with_an_example_and_is_documented(
+    name: str, cmd: object
+) -> None:
     help_text = getattr(cmd, "help", "") or ""
     assert help_text.strip(), f"anxin {name} has no help"
     assert "Example: anxin" in help_text, f"anxin {name} help lacks an example"
@@ -34,16 +35,22 @@ def test_cli_doc_is_generated_from_the_commands() -> None:
 
 
 def test_python_dash_m_works() -> None:
-    out = subprocess.run([sys.executable, "-m", "anxin", "--help"],
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "anxin", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 0 and "validate" in out.stdout
 
 
-def test_synth_and_validate_exit_codes(tmp_path: Path,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_synth_and_validate_exit_codes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = tmp_path / "data"
-    assert main(["synth", str(data), "-n", "300", "-m", "12", "--dirty",
-                 "-f", "csv"]) == 0
+    assert (
+        main(["synth", str(data), "-n", "300", "-m", "12", "--dirty", "-f", "csv"]) == 0
+    )
     assert (data / "payroll.csv").exists() and (data / "_injected.csv").exists()
     report = tmp_path / "report.json"
     # quarantined rows are reported; the data are still usable
@@ -67,22 +74,35 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["no-such-command"]) == 2
 
 
-def test_bad_parameter_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_parameter_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["synth", str(tmp_path), "-n", "3"]) == 2
     assert "The 'n_enterprises' parameter of synth" in capsys.readouterr().err
 
 
-def test_missing_model_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_model_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     anxin.synth(200, 12, seed=1).write(tmp_path / "data")
-    code = main(["score", str(tmp_path / "data"), "--out", str(tmp_path / "out"),
-                 "--tracking-uri", f"sqlite:///{tmp_path}/empty.db"])
+    code = main(
+        [
+            "score",
+            str(tmp_path / "data"),
+            "--out",
+            str(tmp_path / "out"),
+            "--tracking-uri",
+            f"sqlite:///{tmp_path}/empty.db",
+        ]
+    )
     assert code == 1
     assert "anxin train" in capsys.readouterr().err
 
 
 @pytest.mark.slow
-def test_demo_runs_the_whole_chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_runs_the_whole_chain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["demo", "-n", "1500", "-m", "30", "--workdir", "demo"]) == 0
     out = capsys.readouterr().out

@@ -27,8 +27,12 @@ def test_quickstart_has_exactly_two_commands() -> None:
     readme = (ROOT / "README.md").read_text("utf-8")
     section = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```(?:bash|sh|console)?\n(.*?)```", section, re.S)
-    commands = [line.strip() for b in blocks for line in b.splitlines()
-                if line.strip() and not line.strip().startswith("#")]
+    commands = [
+        line.strip()
+        for b in blocks
+        for line in b.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
     assert commands == ["make demo", "make test"]
 
 
@@ -39,6 +43,15 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 def test_docs_exist_for_each_concept() -> None:
-    for name in ("data-contract", "synthetic-data", "features", "concepts", "cli",
-                 "workflow", "operations", "serving", "training"):
+    for name in (
+        "data-contract",
+        "synthetic-data",
+        "features",
+        "concepts",
+        "cli",
+        "workflow",
+        "operations",
+        "serving",
+        "training",
+    ):
         assert (ROOT / "docs" / f"{name}.md").is_file(), name

@@ -27,8 +27,9 @@ def test_all_missing_and_constant_columns() -> None:
     out = ref.psi({"gone": np.full(50, np.nan), "flat": np.ones(50)})
     assert out == {"gone": pytest.approx(0.0), "flat": pytest.approx(0.0)}
     # a feed that disappears is a shift
-    assert Reference.fit({"x": np.arange(100.0)}).psi({"x": np.full(10, np.nan)})[
-        "x"] > 1
+    assert (
+        Reference.fit({"x": np.arange(100.0)}).psi({"x": np.full(10, np.nan)})["x"] > 1
+    )
 
 
 def test_shift_grows_with_distance() -> None:

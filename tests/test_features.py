@@ -15,7 +15,9 @@ from anxin.features import feature_names
 
 MONTHS = list(index_to_periods(np.arange(to_index("2024-01"), to_index("2026-06") + 1)))
 SETTINGS = settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 
@@ -23,8 +25,10 @@ SETTINGS = settings(
 def small(tables: Tables) -> Tables:
     ids = tables.enterprises["enterprise_id"].iloc[:120]
     return Tables(
-        **{n: f[f["enterprise_id"].isin(ids)].reset_index(drop=True)
-           for n, f in tables.items()}
+        **{
+            n: f[f["enterprise_id"].isin(ids)].reset_index(drop=True)
+            for n, f in tables.items()
+        }
     )
 
 
@@ -37,14 +41,17 @@ def _at(frame: pd.DataFrame, month: str) -> pd.DataFrame:
     return frame[frame["period"] == month].reset_index(drop=True)
 
 
-def test_one_row_per_active_enterprise_month(small: Tables, panel: pd.DataFrame) -> None:
+def test_one_row_per_active_enterprise_month(
+    small: Tables, panel: pd.DataFrame
+) -> None:
     assert len(panel) == len(small.payroll)
     keys = panel[["enterprise_id", "period"]]
     assert not keys.duplicated().any()
     pd.testing.assert_frame_equal(
         keys.sort_values(["enterprise_id", "period"]).reset_index(drop=True),
         small.payroll[["enterprise_id", "period"]]
-        .sort_values(["enterprise_id", "period"]).reset_index(drop=True),
+        .sort_values(["enterprise_id", "period"])
+        .reset_index(drop=True),
         check_dtype=False,
     )
     assert list(panel.columns) == ["enterprise_id", "period", *CATALOGUE]
@@ -60,8 +67,9 @@ def test_one_row_per_active_enterprise_month(small: Tables, panel: pd.DataFrame)
     delete=st.booleans(),
     seed=st.integers(0, 2**16),
 )
-def test_no_look_ahead(small: Tables, panel: pd.DataFrame, t: str, fraction: float,
-                       delete: bool, seed: int) -> None:
+def test_no_look_ahead(
+    small: Tables, panel: pd.DataFrame, t: str, fraction: float, delete: bool, seed: int
+) -> None:
     """Changing or deleting any data after t leaves the row for t bit-identical."""
     rng = np.random.default_rng(seed)
     changed = {}
@@ -85,15 +93,17 @@ def test_no_look_ahead(small: Tables, panel: pd.DataFrame, t: str, fraction: flo
     pd.testing.assert_frame_equal(_at(future, t), _at(panel, t), check_exact=True)
     # and scoring t from the changed data agrees too
     pd.testing.assert_frame_equal(
-        build_features(small.replace(**changed), as_of=t), _at(panel, t),
+        build_features(small.replace(**changed), as_of=t),
+        _at(panel, t),
         check_exact=True,
     )
 
 
 @SETTINGS
 @given(seed=st.integers(0, 2**16))
-def test_shuffled_rows_change_nothing(small: Tables, panel: pd.DataFrame,
-                                      seed: int) -> None:
+def test_shuffled_rows_change_nothing(
+    small: Tables, panel: pd.DataFrame, seed: int
+) -> None:
     shuffled = {
         name: frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)
         for name, frame in small.items()
@@ -105,8 +115,9 @@ def test_shuffled_rows_change_nothing(small: Tables, panel: pd.DataFrame,
 
 @SETTINGS
 @given(months=st.lists(st.sampled_from(MONTHS), min_size=1, max_size=3, unique=True))
-def test_as_of_equals_the_full_panel(small: Tables, panel: pd.DataFrame,
-                                     months: list[str]) -> None:
+def test_as_of_equals_the_full_panel(
+    small: Tables, panel: pd.DataFrame, months: list[str]
+) -> None:
     scored = build_features(small, as_of=months if len(months) > 1 else months[0])
     expected = panel[panel["period"].isin(months)].reset_index(drop=True)
     pd.testing.assert_frame_equal(scored, expected, check_exact=True)
@@ -117,7 +128,8 @@ def test_as_of_reads_only_the_lookback(small: Tables, panel: pd.DataFrame) -> No
     t = "2026-06"
     recent = {
         n: f[f["period"] >= "2025-06"].reset_index(drop=True)
-        for n, f in small.items() if n not in ("enterprises", "events")
+        for n, f in small.items()
+        if n not in ("enterprises", "events")
     }
     got = build_features(small.replace(**recent), as_of=t)
     pd.testing.assert_frame_equal(got, _at(panel, t), check_exact=True)
@@ -144,19 +156,26 @@ def test_window_uses_the_months_that_exist(small: Tables) -> None:
     rows = sig[sig["enterprise_id"] == e].sort_values("period")
     t = rows["period"].iloc[6]
     expected = pd.to_numeric(rows[rows["period"] <= t]["complaints"].iloc[-3:]).sum()
-    got = build_features(small, as_of=t).set_index("enterprise_id").loc[e, "complaints_3m"]
+    got = (
+        build_features(small, as_of=t)
+        .set_index("enterprise_id")
+        .loc[e, "complaints_3m"]
+    )
     assert got == pytest.approx(float(expected))
 
 
 def test_peer_change_is_relative_to_segment(panel: pd.DataFrame) -> None:
     now = _at(panel, MONTHS[-1])
     change = now["headcount_chg_1m"].astype("float64")
-    seg_mean = change.clip(-1, 1).groupby(
-        [now["industry"], now["region"]], observed=True
-    ).transform("mean")
+    seg_mean = (
+        change.clip(-1, 1)
+        .groupby([now["industry"], now["region"]], observed=True)
+        .transform("mean")
+    )
     expected = change - seg_mean
-    np.testing.assert_allclose(now["headcount_peer_chg_1m"], expected, rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        now["headcount_peer_chg_1m"], expected, rtol=1e-5, atol=1e-6
+    )
     assert expected.abs().sum() > 0
 
 
@@ -168,8 +187,12 @@ def test_history_counts_only_confirmed_before(small: Tables) -> None:
     mine = feats.loc[e]
     before = mine[mine.index < t]["past_arrears_count"]
     if len(before):
-        assert before.iloc[-1] == ((small.events["enterprise_id"] == e)
-                                   & (small.events["period"] < t)).sum()
+        assert (
+            before.iloc[-1]
+            == (
+                (small.events["enterprise_id"] == e) & (small.events["period"] < t)
+            ).sum()
+        )
     if t in mine.index:
         assert mine.loc[t, "months_since_last_arrears"] == 0
 
@@ -188,7 +211,7 @@ def test_as_of_without_data(small: Tables) -> None:
 def test_unvalidated_tables_are_refused(small: Tables) -> None:
     pay = small.payroll.copy()
     pay.loc[0, "enterprise_id"] = "91110000600037341L"
-    with pytest.raises(anxin.ContractError, match="Run anxin.validate first"):
+    with pytest.raises(anxin.ContractError, match=r"Run anxin\.validate first"):
         build_features(small.replace(payroll=pay))
 
 
@@ -200,9 +223,19 @@ def test_features_beat_raw_values_out_of_time(model_world: Tables) -> None:
     feats = build_features(model_world)
     labels = anxin.build_labels(model_world, horizon=3)
     data = feats.assign(label=labels["label"]).dropna(subset=["label"])
-    raw_cols = ["headcount", "wages_per_head", "wage_shortfall_share", "si_gap_share",
-                "pay_delay_days", "tax_arrears", "invoice_amount", "electricity_kwh",
-                "complaints_1m", "industry", "region"]
+    raw_cols = [
+        "headcount",
+        "wages_per_head",
+        "wage_shortfall_share",
+        "si_gap_share",
+        "pay_delay_days",
+        "tax_arrears",
+        "invoice_amount",
+        "electricity_kwh",
+        "complaints_1m",
+        "industry",
+        "region",
+    ]
     last = data["period"].max()
     test_months = sorted(data["period"].unique())[-3:]
     train = data[data["period"] < "2025-12"]
@@ -210,13 +243,26 @@ def test_features_beat_raw_values_out_of_time(model_world: Tables) -> None:
     assert last in test_months
 
     def fit_ap(columns: list[str]) -> float:
-        params = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 15,
-                  "min_data_in_leaf": 50, "verbose": -1, "seed": 1,
-                  "deterministic": True, "num_threads": 2}
-        booster = lgb.train(params, lgb.Dataset(train[columns], train["label"].astype(int)),
-                            num_boost_round=150)
-        return float(average_precision_score(test["label"].astype(int),
-                                             booster.predict(test[columns])))
+        params = {
+            "objective": "binary",
+            "learning_rate": 0.05,
+            "num_leaves": 15,
+            "min_data_in_leaf": 50,
+            "verbose": -1,
+            "seed": 1,
+            "deterministic": True,
+            "num_threads": 2,
+        }
+        booster = lgb.train(
+            params,
+            lgb.Dataset(train[columns], train["label"].astype(int)),
+            num_boost_round=150,
+        )
+        return float(
+            average_precision_score(
+                test["label"].astype(int), booster.predict(test[columns])
+            )
+        )
 
     ap_features = fit_ap([c for c in CATALOGUE])
     ap_raw = fit_ap(raw_cols)

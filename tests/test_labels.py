@@ -5,7 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from anxin import ContractError, InvalidParameterError, Tables, build_features, build_labels
+from anxin import (
+    ContractError,
+    InvalidParameterError,
+    Tables,
+    build_features,
+    build_labels,
+)
 
 
 def _timeline() -> Tables:
@@ -15,8 +21,14 @@ def _timeline() -> Tables:
     ent = anxin.synth(n_enterprises=20, n_months=12, end="2025-12", seed=0).tables
     e = ent.enterprises["enterprise_id"].iloc[0]
     pay = ent.payroll[ent.payroll["enterprise_id"] == e].reset_index(drop=True)
-    events = pd.DataFrame({"enterprise_id": [e], "period": ["2025-06"],
-                           "workers_affected": [3], "amount_owed": [9000.0]})
+    events = pd.DataFrame(
+        {
+            "enterprise_id": [e],
+            "period": ["2025-06"],
+            "workers_affected": [3],
+            "amount_owed": [9000.0],
+        }
+    )
     return Tables(enterprises=ent.enterprises.iloc[[0]], payroll=pay, events=events)
 
 
@@ -38,7 +50,8 @@ def test_worked_timeline() -> None:
 def test_censoring_follows_events_through() -> None:
     tables = _timeline()
     labels = build_labels(tables, horizon=3, events_through="2025-08").set_index(
-        "period")["label"]
+        "period"
+    )["label"]
     assert labels.loc["2025-05"] == 1
     assert labels.loc[["2025-06", "2025-07", "2025-08"]].isna().all()
 

@@ -42,8 +42,16 @@ def test_quotas_per_region() -> None:
     p = LevelPolicy("quota", red=0.25, orange=0, yellow=0, by="region")
     levels = p.assign(scores, regions)
     # each county gets its own top quarter, however low its scores
-    assert levels.tolist() == ["red", "none", "none", "none", "red", "none", "none",
-                               "none"]
+    assert levels.tolist() == [
+        "red",
+        "none",
+        "none",
+        "none",
+        "red",
+        "none",
+        "none",
+        "none",
+    ]
     with pytest.raises(InvalidParameterError, match="region"):
         p.assign(scores)
 
@@ -59,11 +67,13 @@ def test_from_validation_covers_shares() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"kind": "bands", "red": 0.1, "orange": 0.05, "yellow": 0.01},
-     {"kind": "threshold", "red": 0.1, "orange": 0.2, "yellow": 0.01},
-     {"kind": "quota", "red": 0.5, "orange": 0.4, "yellow": 0.2},
-     {"kind": "threshold", "red": 1.5, "orange": 0.2, "yellow": 0.01},
-     {"kind": "quota", "red": 0.1, "orange": 0.1, "yellow": 0.1, "by": "county"}],
+    [
+        {"kind": "bands", "red": 0.1, "orange": 0.05, "yellow": 0.01},
+        {"kind": "threshold", "red": 0.1, "orange": 0.2, "yellow": 0.01},
+        {"kind": "quota", "red": 0.5, "orange": 0.4, "yellow": 0.2},
+        {"kind": "threshold", "red": 1.5, "orange": 0.2, "yellow": 0.01},
+        {"kind": "quota", "red": 0.1, "orange": 0.1, "yellow": 0.1, "by": "county"},
+    ],
 )
 def test_bad_policies(kwargs: dict[str, object]) -> None:
     with pytest.raises(InvalidParameterError):

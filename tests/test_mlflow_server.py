@@ -31,8 +31,14 @@ pytestmark = pytest.mark.slow
 
 NAME = "anxin-arrears"
 CORE_METRICS = [
-    "test_ap", "test_auc", "test_recall_at_5pct", "test_precision_at_5pct",
-    "valid_ap", "rules_test_ap", "rules_test_recall_at_5pct", "logreg_test_ap",
+    "test_ap",
+    "test_auc",
+    "test_recall_at_5pct",
+    "test_precision_at_5pct",
+    "valid_ap",
+    "rules_test_ap",
+    "rules_test_recall_at_5pct",
+    "logreg_test_ap",
 ]
 PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 
@@ -56,17 +62,29 @@ def pg_server(pg_url: str, tmp_path: Path) -> Iterator[Server]:
     artifacts = tmp_path / "server-artifacts"
     with running_server(
         "mlflow-server",
-        lambda port: [MLFLOW, "server", "--backend-store-uri", pg_url,
-                      "--artifacts-destination", str(artifacts),
-                      "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+        lambda port: [
+            MLFLOW,
+            "server",
+            "--backend-store-uri",
+            pg_url,
+            "--artifacts-destination",
+            str(artifacts),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
         log_dir=tmp_path / "logs",
         health="/health",
     ) as server:
         yield server
 
 
-def _train(tables: anxin.Tables, uri: str, home: Path, **kwargs: Any
-           ) -> anxin.TrainResult:
+def _train(
+    tables: anxin.Tables, uri: str, home: Path, **kwargs: Any
+) -> anxin.TrainResult:
     with config_context(home=str(home), today="2026-11"):
         return anxin.train(tables, tracking_uri=uri, n_jobs=2, **kwargs)
 
@@ -86,7 +104,7 @@ def _walk_model(model_dir: Path) -> list[Path]:
 
 @contextlib.contextmanager
 def _known_registry_bug() -> Iterator[None]:
-    """xfail (only) on the REST registry's refusal of a bare ``models:/m-...`` source."""
+    """xfail only on the REST registry refusing a bare ``models:/m-...`` source."""
     try:
         yield
     except MlflowException as exc:
@@ -106,8 +124,11 @@ def _known_registry_bug() -> Iterator[None]:
 
 @pytest.mark.postgres
 def test_train_logs_run_to_postgres_backed_server(
-    pg_server: Server, pg_url: str, small_tables: anxin.Tables,
-    last_features: pd.DataFrame, tmp_path: Path,
+    pg_server: Server,
+    pg_url: str,
+    small_tables: anxin.Tables,
+    last_features: pd.DataFrame,
+    tmp_path: Path,
 ) -> None:
     """Metrics, tags, dataset, artifacts and a pickle-free model reach the server."""
     uri = pg_server.url
@@ -139,17 +160,28 @@ def test_train_logs_run_to_postgres_backed_server(
     stored = {p.name for p in (tmp_path / "server-artifacts").rglob("*") if p.is_file()}
     assert {"model_card.md", "roc.png", "booster.txt", "MLmodel"} <= stored
 
-    model_dir = Path(mlflow.artifacts.download_artifacts(
-        artifact_uri=result.model_uri, dst_path=str(tmp_path / "model"),
-        tracking_uri=uri,
-    ))
+    model_dir = Path(
+        mlflow.artifacts.download_artifacts(
+            artifact_uri=result.model_uri,
+            dst_path=str(tmp_path / "model"),
+            tracking_uri=uri,
+        )
+    )
     names = {p.relative_to(model_dir).as_posix() for p in _walk_model(model_dir)}
-    assert {"MLmodel", "_pyfunc_model.py", "artifacts/booster.txt",
-            "artifacts/spec.json", "artifacts/policy.json"} <= names
+    assert {
+        "MLmodel",
+        "_pyfunc_model.py",
+        "artifacts/booster.txt",
+        "artifacts/spec.json",
+        "artifacts/policy.json",
+    } <= names
 
     loaded = anxin.load_model(result.model_uri, tracking_uri=uri)
-    np.testing.assert_allclose(loaded.predict_proba(last_features),
-                               result.model.predict_proba(last_features), atol=1e-12)
+    np.testing.assert_allclose(
+        loaded.predict_proba(last_features),
+        result.model.predict_proba(last_features),
+        atol=1e-12,
+    )
 
     # the server's backend store really is the PostgreSQL database
     engine = sa.create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://"))
@@ -163,7 +195,9 @@ def test_train_logs_run_to_postgres_backed_server(
 
 @pytest.mark.postgres
 def test_registry_champion_and_challenger_on_postgres_backed_server(
-    pg_server: Server, small_tables: anxin.Tables, last_features: pd.DataFrame,
+    pg_server: Server,
+    small_tables: anxin.Tables,
+    last_features: pd.DataFrame,
     tmp_path: Path,
 ) -> None:
     """First model: champion + challenger; the second only challenger."""
@@ -179,17 +213,21 @@ def test_registry_champion_and_challenger_on_postgres_backed_server(
 
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     assert client.get_registered_model(NAME).aliases == {
-        "champion": "1", "challenger": "2"}
+        "champion": "1",
+        "challenger": "2",
+    }
     champion = client.get_model_version_by_alias(NAME, "champion")
     assert (champion.version, champion.run_id) == ("1", first.run_id)
     assert float(champion.tags["test_ap"]) == pytest.approx(
-        first.metrics["test_ap"], abs=1e-5)
+        first.metrics["test_ap"], abs=1e-5
+    )
     assert client.get_run(second.run_id).data.tags["registered_version"] == "2"
 
     answer = pg_server.get(f"/api/2.0/mlflow/registered-models/get?name={NAME}")
     assert answer.status == 200, answer.text
-    aliases = {a["alias"]: a["version"]
-               for a in answer.json()["registered_model"]["aliases"]}
+    aliases = {
+        a["alias"]: a["version"] for a in answer.json()["registered_model"]["aliases"]
+    }
     assert aliases == {"champion": "1", "challenger": "2"}
 
     for alias, result in (("champion", first), ("challenger", second)):
@@ -197,7 +235,9 @@ def test_registry_champion_and_challenger_on_postgres_backed_server(
         assert loaded.version == result.model_version
         np.testing.assert_allclose(
             loaded.predict_proba(last_features),
-            result.model.predict_proba(last_features), atol=1e-12)
+            result.model.predict_proba(last_features),
+            atol=1e-12,
+        )
         out = anxin.explain(last_features, model=loaded)
         assert len(out) == len(last_features)
         assert (out["model_version"] == result.model_version).all()
@@ -238,14 +278,25 @@ def test_mlflow_ui_renders_the_run_and_registered_model(
     run_id = result.run_id
     with running_server(
         "mlflow-ui",
-        lambda port: [MLFLOW, "ui", "--backend-store-uri", store,
-                      "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+        lambda port: [
+            MLFLOW,
+            "ui",
+            "--backend-store-uri",
+            store,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
         log_dir=tmp_path / "logs",
         env={"ANXIN_HOME": str(home)},
     ) as ui:
         page = ui.get("/")
         assert page.status == 200 and "<title>MLflow</title>" in page.text
-        bundles = re.findall(r'src="(static-files/static/js/main\.[^"]+\.js)"', page.text)
+        main_js = r'src="(static-files/static/js/main\.[^"]+\.js)"'
+        bundles = re.findall(main_js, page.text)
         assert bundles, page.text[:500]
         script = ui.get("/" + bundles[0])
         assert script.status == 200 and len(script.text) > 100_000
@@ -255,8 +306,9 @@ def test_mlflow_ui_renders_the_run_and_registered_model(
         metrics = {m["key"]: m["value"] for m in got.json()["run"]["data"]["metrics"]}
         assert metrics["test_ap"] == pytest.approx(result.metrics["test_ap"])
 
-        graph = ui.post("/graphql", {"query": GET_RUN,
-                                     "variables": {"data": {"runId": run_id}}})
+        graph = ui.post(
+            "/graphql", {"query": GET_RUN, "variables": {"data": {"runId": run_id}}}
+        )
         assert graph.status == 200, graph.text
         data = graph.json()["data"]["mlflowGetRun"]
         assert data["apiError"] is None, data
@@ -269,8 +321,13 @@ def test_mlflow_ui_renders_the_run_and_registered_model(
         listed = ui.get(f"/ajax-api/2.0/mlflow/artifacts/list?run_id={run_id}")
         assert listed.status == 200, listed.text
         assert {f["path"] for f in listed.json()["files"]} >= {
-            "model_card.md", "plots", "tables"}
-        plots = ui.get(f"/ajax-api/2.0/mlflow/artifacts/list?run_id={run_id}&path=plots")
+            "model_card.md",
+            "plots",
+            "tables",
+        }
+        plots = ui.get(
+            f"/ajax-api/2.0/mlflow/artifacts/list?run_id={run_id}&path=plots"
+        )
         assert "plots/roc.png" in {f["path"] for f in plots.json()["files"]}
         card = ui.get(f"/get-artifact?path=model_card.md&run_uuid={run_id}")
         assert card.status == 200 and card.text == result.card
@@ -281,7 +338,9 @@ def test_mlflow_ui_renders_the_run_and_registered_model(
         assert registered.status == 200, registered.text
         body = registered.json()["registered_model"]
         assert {a["alias"]: a["version"] for a in body["aliases"]} == {
-            "champion": "1", "challenger": "1"}
+            "champion": "1",
+            "challenger": "1",
+        }
         versions = ui.get(
             "/ajax-api/2.0/mlflow/model-versions/search?filter="
             + f"name%3D%27{NAME}%27"

@@ -20,11 +20,13 @@ def model(trained: tuple[anxin.TrainResult, str]) -> anxin.ArrearsModel:
     return trained[0].model
 
 
-def test_predict_one_row_per_active_enterprise(model: anxin.ArrearsModel,
-                                               model_world: Tables) -> None:
+def test_predict_one_row_per_active_enterprise(
+    model: anxin.ArrearsModel, model_world: Tables
+) -> None:
     out = anxin.predict(model_world, as_of=AS_OF, model=model)
-    active = model_world.payroll.loc[model_world.payroll["period"] == AS_OF,
-                                     "enterprise_id"]
+    active = model_world.payroll.loc[
+        model_world.payroll["period"] == AS_OF, "enterprise_id"
+    ]
     assert list(out.columns) == PREDICT_COLUMNS
     assert sorted(out["enterprise_id"]) == sorted(active)
     assert (out["as_of"] == AS_OF).all()
@@ -39,14 +41,16 @@ def test_predict_one_row_per_active_enterprise(model: anxin.ArrearsModel,
     assert (out.loc[out["risk_score"] < p.yellow, "risk_level"] == "none").all()
 
 
-def test_predict_defaults_to_the_last_month(model: anxin.ArrearsModel,
-                                            model_world: Tables) -> None:
+def test_predict_defaults_to_the_last_month(
+    model: anxin.ArrearsModel, model_world: Tables
+) -> None:
     out = anxin.predict(model_world, model=model)
     assert set(out["as_of"]) == {"2026-06"}
 
 
-def test_predict_from_a_feature_frame(model: anxin.ArrearsModel,
-                                      model_world: Tables) -> None:
+def test_predict_from_a_feature_frame(
+    model: anxin.ArrearsModel, model_world: Tables
+) -> None:
     feats = anxin.build_features(model_world, as_of=["2026-05", AS_OF])
     from_frame = anxin.predict(feats, as_of=AS_OF, model=model)
     from_tables = anxin.predict(model_world, as_of=AS_OF, model=model)
@@ -54,16 +58,26 @@ def test_predict_from_a_feature_frame(model: anxin.ArrearsModel,
 
 
 def test_quota_policy_override(model: anxin.ArrearsModel, model_world: Tables) -> None:
-    out = anxin.predict(model_world, as_of=AS_OF, model=model,
-                        policy={"kind": "quota", "red": 0.1, "orange": 0.1,
-                                "yellow": 0.1, "by": "region"})
+    out = anxin.predict(
+        model_world,
+        as_of=AS_OF,
+        model=model,
+        policy={
+            "kind": "quota",
+            "red": 0.1,
+            "orange": 0.1,
+            "yellow": 0.1,
+            "by": "region",
+        },
+    )
     for _, part in out.groupby("region"):
         n = len(part)
         assert (part["risk_level"] == "red").sum() == int(np.ceil(0.1 * n - 1e-9))
 
 
-def test_contributions_add_up_to_the_margin(model: anxin.ArrearsModel,
-                                            model_world: Tables) -> None:
+def test_contributions_add_up_to_the_margin(
+    model: anxin.ArrearsModel, model_world: Tables
+) -> None:
     feats = anxin.build_features(model_world, as_of=AS_OF)
     contrib = model.contributions(feats, chunk_size=700)
     np.testing.assert_allclose(contrib.sum(axis=1), model.margin(feats), atol=1e-9)
@@ -90,15 +104,17 @@ def test_explain_alerts_only(model: anxin.ArrearsModel, model_world: Tables) -> 
         assert rec.reasons_zh == "；".join(r["text_zh"] for r in rec.reasons)
 
 
-def test_group_contributions_are_sums(model: anxin.ArrearsModel,
-                                      model_world: Tables) -> None:
+def test_group_contributions_are_sums(
+    model: anxin.ArrearsModel, model_world: Tables
+) -> None:
     feats = anxin.build_features(model_world, as_of=AS_OF)
     out = anxin.explain(feats, model=model, explain="all", top_k=11)
     contrib = model.contributions(feats)
     i = int(out["risk_score"].to_numpy().argmax())
     groups = {f: model.spec.catalogue[f].group for f in model.spec.features}
-    expected = pd.Series(contrib[i, :-1], index=model.spec.features).groupby(
-        groups).sum()
+    expected = (
+        pd.Series(contrib[i, :-1], index=model.spec.features).groupby(groups).sum()
+    )
     for r in out.loc[i, "reasons"]:
         assert r["contribution"] == pytest.approx(expected[r["group"]], abs=1e-5)
     # all positive groups are listed when top_k covers every group
@@ -106,20 +122,23 @@ def test_group_contributions_are_sums(model: anxin.ArrearsModel,
 
 
 @pytest.mark.parametrize(("mode", "expect"), [("all", True), ("none", False)])
-def test_explain_modes(model: anxin.ArrearsModel, model_world: Tables, mode: str,
-                       expect: bool) -> None:
+def test_explain_modes(
+    model: anxin.ArrearsModel, model_world: Tables, mode: str, expect: bool
+) -> None:
     out = anxin.explain(model_world, as_of=AS_OF, model=model, explain=mode, top_k=2)
     lengths = out["reasons"].map(len)
     assert (lengths > 0).mean() > 0.9 if expect else (lengths == 0).all()
     assert lengths.max() <= 2
 
 
-def test_load_model_by_alias_version_and_path(trained: tuple[anxin.TrainResult, str],
-                                              tmp_path: pytest.TempPathFactory) -> None:
+def test_load_model_by_alias_version_and_path(
+    trained: tuple[anxin.TrainResult, str], tmp_path: pytest.TempPathFactory
+) -> None:
     result, uri = trained
     by_alias = anxin.load_model("models:/anxin-arrears@champion", tracking_uri=uri)
-    by_version = anxin.load_model(f"models:/anxin-arrears/{result.model_version}",
-                                  tracking_uri=uri)
+    by_version = anxin.load_model(
+        f"models:/anxin-arrears/{result.model_version}", tracking_uri=uri
+    )
     assert by_alias.version == by_version.version == result.model_version
     assert by_alias.name == "anxin-arrears"
     result.model.save(tmp_path)  # type: ignore[arg-type]
@@ -129,8 +148,9 @@ def test_load_model_by_alias_version_and_path(trained: tuple[anxin.TrainResult, 
         anxin.load_model("models:/anxin-arrears@nobody", tracking_uri=uri)
 
 
-def test_missing_feature_is_a_contract_error(model: anxin.ArrearsModel,
-                                            model_world: Tables) -> None:
+def test_missing_feature_is_a_contract_error(
+    model: anxin.ArrearsModel, model_world: Tables
+) -> None:
     feats = anxin.build_features(model_world, as_of=AS_OF).drop(columns="si_gap_share")
     with pytest.raises(anxin.ContractError, match="si_gap_share"):
         anxin.predict(feats, model=model)

@@ -6,8 +6,7 @@ import mlflow
 import pytest
 
 import anxin
-from anxin import ModelNotFoundError, Tables, promote, train
-from anxin import tracking
+from anxin import ModelNotFoundError, Tables, promote, tracking, train
 
 
 @pytest.fixture(scope="module")
@@ -29,23 +28,27 @@ def _register(result: anxin.TrainResult, uri: str, example: Tables) -> str:
         exp = tracking.ensure_experiment("anxin-arrears", uri)
         with mlflow.start_run(experiment_id=exp) as run:
             info = tracking.log_model(result.model, feats)
-        version, _ = tracking.register(info.model_uri, "anxin-arrears",
-                                       run_id=run.info.run_id, uri=uri)
+        version, _ = tracking.register(
+            info.model_uri, "anxin-arrears", run_id=run.info.run_id, uri=uri
+        )
     return version
 
 
 def _aliases(uri: str) -> dict[str, str]:
     c = tracking.client(uri)
-    return {a: str(c.get_model_version_by_alias("anxin-arrears", a).version)
-            for a in ("champion", "challenger")}
+    return {
+        a: str(c.get_model_version_by_alias("anxin-arrears", a).version)
+        for a in ("champion", "challenger")
+    }
 
 
 def _tags(uri: str, version: str) -> dict[str, str]:
     return dict(tracking.client(uri).get_model_version("anxin-arrears", version).tags)
 
 
-def test_better_challenger_is_promoted(models: dict[str, anxin.TrainResult],
-                                       model_world: Tables, tracking_uri: str) -> None:
+def test_better_challenger_is_promoted(
+    models: dict[str, anxin.TrainResult], model_world: Tables, tracking_uri: str
+) -> None:
     v1 = _register(models["weak"], tracking_uri, model_world)
     v2 = _register(models["strong"], tracking_uri, model_world)
     assert _aliases(tracking_uri) == {"champion": v1, "challenger": v2}
@@ -61,8 +64,9 @@ def test_better_challenger_is_promoted(models: dict[str, anxin.TrainResult],
     assert decision.months == ["2026-01", "2026-02", "2026-03"]
 
 
-def test_worse_challenger_is_refused(models: dict[str, anxin.TrainResult],
-                                     model_world: Tables, tracking_uri: str) -> None:
+def test_worse_challenger_is_refused(
+    models: dict[str, anxin.TrainResult], model_world: Tables, tracking_uri: str
+) -> None:
     v1 = _register(models["strong"], tracking_uri, model_world)
     v2 = _register(models["weak"], tracking_uri, model_world)
     decision = promote(model_world, tracking_uri=tracking_uri)
@@ -72,8 +76,9 @@ def test_worse_challenger_is_refused(models: dict[str, anxin.TrainResult],
     assert _tags(tracking_uri, v2)["promotion_decision"] == "refused"
 
 
-def test_tie_is_promoted(models: dict[str, anxin.TrainResult], model_world: Tables,
-                         tracking_uri: str) -> None:
+def test_tie_is_promoted(
+    models: dict[str, anxin.TrainResult], model_world: Tables, tracking_uri: str
+) -> None:
     _register(models["strong"], tracking_uri, model_world)
     v2 = _register(models["strong"], tracking_uri, model_world)
     decision = promote(model_world, tracking_uri=tracking_uri, tolerance=0.0)
@@ -83,9 +88,9 @@ def test_tie_is_promoted(models: dict[str, anxin.TrainResult], model_world: Tabl
     assert _aliases(tracking_uri)["champion"] == v2
 
 
-def test_forced_promotion_records_the_figures(models: dict[str, anxin.TrainResult],
-                                              model_world: Tables,
-                                              tracking_uri: str) -> None:
+def test_forced_promotion_records_the_figures(
+    models: dict[str, anxin.TrainResult], model_world: Tables, tracking_uri: str
+) -> None:
     _register(models["strong"], tracking_uri, model_world)
     v2 = _register(models["weak"], tracking_uri, model_world)
     decision = promote(model_world, tracking_uri=tracking_uri, force=True)
@@ -96,8 +101,9 @@ def test_forced_promotion_records_the_figures(models: dict[str, anxin.TrainResul
     assert _aliases(tracking_uri)["champion"] == v2
 
 
-def test_challenger_already_champion(models: dict[str, anxin.TrainResult],
-                                     model_world: Tables, tracking_uri: str) -> None:
+def test_challenger_already_champion(
+    models: dict[str, anxin.TrainResult], model_world: Tables, tracking_uri: str
+) -> None:
     _register(models["strong"], tracking_uri, model_world)
     decision = promote(model_world, tracking_uri=tracking_uri)
     assert not decision.promoted and "already the champion" in decision.reason

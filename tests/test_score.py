@@ -24,8 +24,9 @@ AS_OF = "2026-06"
 
 
 @pytest.fixture(scope="module")
-def model_dir(trained: tuple[anxin.TrainResult, str],
-              tmp_path_factory: pytest.TempPathFactory) -> Path:
+def model_dir(
+    trained: tuple[anxin.TrainResult, str], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     path = tmp_path_factory.mktemp("model")
     trained[0].model.save(path)
     return path
@@ -38,14 +39,20 @@ def data_dir(model_world: Tables, tmp_path_factory: pytest.TempPathFactory) -> P
     return path
 
 
-def test_outputs(data_dir: Path, model_dir: Path, tmp_path: Path,
-                 tracking_uri: str) -> None:
-    result = score_month(data_dir, AS_OF, tmp_path, model=str(model_dir),
-                         tracking_uri=tracking_uri)
+def test_outputs(
+    data_dir: Path, model_dir: Path, tmp_path: Path, tracking_uri: str
+) -> None:
+    result = score_month(
+        data_dir, AS_OF, tmp_path, model=str(model_dir), tracking_uri=tracking_uri
+    )
     out = month_dir(tmp_path, AS_OF)
     assert result.out_dir == out
-    assert {p.name for p in out.iterdir()} >= {"scores.parquet", "summary.json",
-                                               "drift.csv", "quarantine.csv"}
+    assert {p.name for p in out.iterdir()} >= {
+        "scores.parquet",
+        "summary.json",
+        "drift.csv",
+        "quarantine.csv",
+    }
     scores = pd.read_parquet(out / "scores.parquet")
     summary = json.loads((out / "summary.json").read_text("utf-8"))
     assert len(scores) == summary["scored"] == len(result.scores)
@@ -66,18 +73,21 @@ def test_outputs(data_dir: Path, model_dir: Path, tmp_path: Path,
     assert run.data.tags["as_of"] == AS_OF
 
 
-def test_quarantined_rows_are_reported_not_dropped(model_dir: Path,
-                                                   tmp_path: Path) -> None:
+def test_quarantined_rows_are_reported_not_dropped(
+    model_dir: Path, tmp_path: Path
+) -> None:
     world = anxin.synth(800, 24, seed=8, dirty=True)
     world.write(tmp_path / "data")
-    result = score_month(tmp_path / "data", AS_OF, tmp_path / "out",
-                         model=str(model_dir), log=False)
+    result = score_month(
+        tmp_path / "data", AS_OF, tmp_path / "out", model=str(model_dir), log=False
+    )
     out = month_dir(tmp_path / "out", AS_OF)
     injected = world.injected
     assert result.summary["quarantine"]["rows"] == len(injected)
     q = pd.read_csv(out / "quarantine.csv")
     assert set(zip(q["table"], q["source_row"], strict=True)) == set(
-        zip(injected["table"], injected["source_row"], strict=True))
+        zip(injected["table"], injected["source_row"], strict=True)
+    )
     raw = pd.read_csv(out / "quarantine" / "payroll.csv")
     assert len(raw) == int((injected["table"] == "payroll").sum())
     # every valid enterprise active in the month is scored
@@ -85,12 +95,18 @@ def test_quarantined_rows_are_reported_not_dropped(model_dir: Path,
     assert len(result.scores) == int((valid["period"] == AS_OF).sum())
 
 
-def test_rerun_replaces_the_month(data_dir: Path, model_dir: Path,
-                                  tmp_path: Path) -> None:
+def test_rerun_replaces_the_month(
+    data_dir: Path, model_dir: Path, tmp_path: Path
+) -> None:
     first = score_month(data_dir, AS_OF, tmp_path, model=str(model_dir), log=False)
-    second = score_month(data_dir, AS_OF, tmp_path, model=str(model_dir), log=False,
-                         policy={"kind": "quota", "red": 0.1, "orange": 0.0,
-                                 "yellow": 0.0})
+    second = score_month(
+        data_dir,
+        AS_OF,
+        tmp_path,
+        model=str(model_dir),
+        log=False,
+        policy={"kind": "quota", "red": 0.1, "orange": 0.0, "yellow": 0.0},
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"as_of={AS_OF}"]
     scores = pd.read_parquet(month_dir(tmp_path, AS_OF) / "scores.parquet")
     assert len(scores) == len(first.scores)  # replaced, not appended
@@ -115,9 +131,17 @@ S.score_month(sys.argv[1], "2026-06", sys.argv[2], model=sys.argv[3], log=False)
 def _kill_mid_write(data_dir: Path, out: Path, model_dir: Path, tmp: Path) -> None:
     ready = tmp / f"ready-{time.monotonic_ns()}"
     proc = subprocess.Popen(
-        [sys.executable, "-c", _SLOW_WRITER, str(data_dir), str(out), str(model_dir),
-         str(ready)],
-        env={**os.environ}, start_new_session=True,
+        [
+            sys.executable,
+            "-c",
+            _SLOW_WRITER,
+            str(data_dir),
+            str(out),
+            str(model_dir),
+            str(ready),
+        ],
+        env={**os.environ},
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 120
@@ -130,8 +154,9 @@ def _kill_mid_write(data_dir: Path, out: Path, model_dir: Path, tmp: Path) -> No
         proc.wait()
 
 
-def test_kill_mid_write_leaves_previous_output_or_none(data_dir: Path, model_dir: Path,
-                                                      tmp_path: Path) -> None:
+def test_kill_mid_write_leaves_previous_output_or_none(
+    data_dir: Path, model_dir: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     # no previous output: a killed run leaves none
     _kill_mid_write(data_dir, out, model_dir, tmp_path)
@@ -162,18 +187,20 @@ def test_drift_warns(model_world: Tables, model_dir: Path, tmp_path: Path) -> No
     pay = model_world.payroll.copy()
     late = pay["period"] == AS_OF
     pay.loc[late, "social_insurance_paid"] *= 0.3  # a wave of underpayment
-    pay.loc[late, "insured_headcount"] = (pay.loc[late, "insured_headcount"] * 3)
+    pay.loc[late, "insured_headcount"] = pay.loc[late, "insured_headcount"] * 3
     model_world.replace(payroll=pay).write(tmp_path / "data")
     with pytest.warns(DriftWarning, match="drifted"):
-        result = score_month(tmp_path / "data", AS_OF, tmp_path / "out",
-                             model=str(model_dir), log=False)
+        result = score_month(
+            tmp_path / "data", AS_OF, tmp_path / "out", model=str(model_dir), log=False
+        )
     assert result.summary["drift"]["alerts"]
     drift = pd.read_csv(month_dir(tmp_path / "out", AS_OF) / "drift.csv")
     assert drift["psi"].notna().all() and np.isfinite(drift["psi"]).all()
 
 
-def test_contract_broken_writes_nothing(data_dir: Path, model_dir: Path,
-                                        tmp_path: Path) -> None:
+def test_contract_broken_writes_nothing(
+    data_dir: Path, model_dir: Path, tmp_path: Path
+) -> None:
     broken = tmp_path / "data"
     broken.mkdir()
     for f in data_dir.iterdir():

@@ -53,9 +53,19 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         model_dir = tracking.resolve_model(MODEL_URI, tracking_uri=uri).path
     with running_server(
         "models-serve",
-        lambda port: [MLFLOW, "models", "serve", "-m", MODEL_URI,
-                      "--env-manager", "local", "--host", "127.0.0.1",
-                      "-p", str(port)],
+        lambda port: [
+            MLFLOW,
+            "models",
+            "serve",
+            "-m",
+            MODEL_URI,
+            "--env-manager",
+            "local",
+            "--host",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
         log_dir=home / "logs",
         env={"MLFLOW_TRACKING_URI": uri, "ANXIN_HOME": str(home / ".anxin")},
         health="/ping",
@@ -132,14 +142,23 @@ def test_served_answers_match_the_model(served: Served) -> None:
     out = predictions(served, split_request(model, frame))
 
     assert len(out) == len(frame)
-    assert list(out.columns) == ["enterprise_id", "risk_score", "risk_level", "rank",
-                                 "reasons", "reasons_zh", "reasons_en"]
+    assert list(out.columns) == [
+        "enterprise_id",
+        "risk_score",
+        "risk_level",
+        "rank",
+        "reasons",
+        "reasons_zh",
+        "reasons_en",
+    ]
     assert out["enterprise_id"].tolist() == frame["enterprise_id"].astype(str).tolist()
     expected = model.predict_proba(frame)
-    np.testing.assert_allclose(out["risk_score"].to_numpy(), expected, rtol=0,
-                               atol=1e-9)
-    levels = model.levels(out["risk_score"].to_numpy(),
-                          frame["region"].astype("str").to_numpy())
+    np.testing.assert_allclose(
+        out["risk_score"].to_numpy(), expected, rtol=0, atol=1e-9
+    )
+    levels = model.levels(
+        out["risk_score"].to_numpy(), frame["region"].astype("str").to_numpy()
+    )
     assert out["risk_level"].tolist() == levels.tolist()
     assert sorted(out["rank"]) == list(range(1, len(frame) + 1))
     by_rank = out.sort_values("rank")["risk_score"].to_numpy()

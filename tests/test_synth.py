@@ -43,9 +43,10 @@ def test_construction_is_riskier_and_has_pay_delay_data() -> None:
     ent, pay, ev = world.tables.enterprises, world.tables.payroll, world.tables.events
     assert ev is not None
     ind = ent.set_index("enterprise_id")["industry"]
-    rate = ev["enterprise_id"].map(ind).value_counts() / pay["enterprise_id"].map(
-        ind
-    ).value_counts()
+    rate = (
+        ev["enterprise_id"].map(ind).value_counts()
+        / pay["enterprise_id"].map(ind).value_counts()
+    )
     assert rate["E"] > 1.5 * rate["C"]
     known = pay["pay_delay_days"].notna().groupby(pay["enterprise_id"].map(ind)).mean()
     assert known["E"] > 0.7 and known["C"] < 0.1
@@ -60,8 +61,9 @@ def test_signals_lead_events() -> None:
     month = pd.PeriodIndex(ev["period"], freq="M")
     before = ev.assign(period=(month - 1).strftime("%Y-%m"))
     key = ["enterprise_id", "period"]
-    pay = t.payroll.assign(gap=1 - t.payroll["social_insurance_paid"]
-                           / t.payroll["social_insurance_due"])
+    pay = t.payroll.assign(
+        gap=1 - t.payroll["social_insurance_paid"] / t.payroll["social_insurance_due"]
+    )
     sig = t.signals.merge(before[key], on=key)
     gap = pay.merge(before[key], on=key)
     assert sig["complaints"].mean() > 5 * t.signals["complaints"].mean()
@@ -96,10 +98,15 @@ def test_health_is_hidden_from_tables(world: anxin.SyntheticWorld) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"n_enterprises": 5}, "n_enterprises"), ({"n_months": 1}, "n_months"),
-     ({"end": "June"}, "end")],
+    [
+        ({"n_enterprises": 5}, "n_enterprises"),
+        ({"n_months": 1}, "n_months"),
+        ({"end": "June"}, "end"),
+    ],
 )
 def test_bad_parameters(kwargs: dict[str, object], match: str) -> None:
-    with pytest.raises(InvalidParameterError, match=f"The '{match}' parameter of synth"):
+    with pytest.raises(
+        InvalidParameterError, match=f"The '{match}' parameter of synth"
+    ):
         anxin.synth(**kwargs)  # type: ignore[arg-type]
     assert IPE is InvalidParameterError

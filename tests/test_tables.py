@@ -13,14 +13,17 @@ from anxin import ContractError, Tables, load_tables, validate
 def _small(tables: Tables) -> Tables:
     ids = tables.enterprises["enterprise_id"].iloc[:30]
     return Tables(
-        **{n: f[f["enterprise_id"].isin(ids)].reset_index(drop=True)
-           for n, f in tables.items()}
+        **{
+            n: f[f["enterprise_id"].isin(ids)].reset_index(drop=True)
+            for n, f in tables.items()
+        }
     )
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
-def test_round_trip_validates_identically(tables: Tables, tmp_path: Path,
-                                          fmt: str) -> None:
+def test_round_trip_validates_identically(
+    tables: Tables, tmp_path: Path, fmt: str
+) -> None:
     small = _small(tables)
     small.write(tmp_path, format=fmt)  # type: ignore[arg-type]
     loaded = load_tables(tmp_path)
@@ -30,15 +33,19 @@ def test_round_trip_validates_identically(tables: Tables, tmp_path: Path,
     for name, frame in small.items():
         got = report.tables[name]
         pd.testing.assert_frame_equal(
-            got.reset_index(drop=True), validate(small).tables[name],
-            check_dtype=False, check_exact=False, rtol=1e-9,
+            got.reset_index(drop=True),
+            validate(small).tables[name],
+            check_dtype=False,
+            check_exact=False,
+            rtol=1e-9,
         )
         assert len(got) == len(frame)
 
 
 @pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8"])
-def test_csv_in_chinese_encodings_is_detected(tables: Tables, tmp_path: Path,
-                                              encoding: str) -> None:
+def test_csv_in_chinese_encodings_is_detected(
+    tables: Tables, tmp_path: Path, encoding: str
+) -> None:
     small = _small(tables)
     small.write(tmp_path, format="csv")
     ent = pd.read_csv(tmp_path / "enterprises.csv", dtype=str)
@@ -49,15 +56,19 @@ def test_csv_in_chinese_encodings_is_detected(tables: Tables, tmp_path: Path,
     assert validate(loaded).extra_columns == {"enterprises": ["备注"]}
 
 
-def test_wrong_explicit_encoding_is_a_clear_error(tables: Tables,
-                                                  tmp_path: Path) -> None:
+def test_wrong_explicit_encoding_is_a_clear_error(
+    tables: Tables, tmp_path: Path
+) -> None:
     small = _small(tables)
     small.write(tmp_path, format="csv")
     ent = pd.read_csv(tmp_path / "enterprises.csv", dtype=str)
     ent["名称"] = "安吉县某建筑有限公司"
     ent.to_csv(tmp_path / "enterprises.csv", index=False, encoding="gbk")
-    with pytest.raises(ContractError, match=r"enterprises.csv: cannot be decoded as "
-                       r"utf-8.*--encoding"):
+    with pytest.raises(
+        ContractError,
+        match=r"enterprises.csv: cannot be decoded as "
+        r"utf-8.*--encoding",
+    ):
         load_tables(tmp_path, encoding="utf-8")
 
 
@@ -78,14 +89,16 @@ def test_two_files_for_one_table(tables: Tables, tmp_path: Path) -> None:
     small = _small(tables)
     small.write(tmp_path)
     small.payroll.to_csv(tmp_path / "payroll.csv", index=False)
-    with pytest.raises(ContractError, match="has both payroll.parquet and payroll.csv"):
+    with pytest.raises(
+        ContractError, match=r"has both payroll\.parquet and payroll\.csv"
+    ):
         load_tables(tmp_path)
 
 
 def test_unreadable_parquet(tables: Tables, tmp_path: Path) -> None:
     _small(tables).write(tmp_path)
     (tmp_path / "tax.parquet").write_bytes(b"not parquet")
-    with pytest.raises(ContractError, match="tax.parquet: cannot be read as Parquet"):
+    with pytest.raises(ContractError, match=r"tax\.parquet: cannot be read as Parquet"):
         load_tables(tmp_path)
 
 

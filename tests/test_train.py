@@ -23,14 +23,23 @@ def _months(n: int, start: str = "2022-01") -> list[str]:
     return list(index_to_periods(np.arange(s, s + n)))
 
 
-@given(horizon=st.integers(1, 6), valid=st.integers(1, 4), test=st.integers(1, 4),
-       extra=st.integers(0, 24))
-def test_splits_keep_a_horizon_gap(horizon: int, valid: int, test: int,
-                                   extra: int) -> None:
+@given(
+    horizon=st.integers(1, 6),
+    valid=st.integers(1, 4),
+    test=st.integers(1, 4),
+    extra=st.integers(0, 24),
+)
+def test_splits_keep_a_horizon_gap(
+    horizon: int, valid: int, test: int, extra: int
+) -> None:
     n = 6 + valid + test + 2 * horizon + extra
     splits = make_splits(_months(n), horizon, valid_months=valid, test_months=test)
-    tr_end, va_lo, va_hi, te_lo = (to_index(splits.train[1]), to_index(splits.valid[0]),
-                                   to_index(splits.valid[1]), to_index(splits.test[0]))
+    tr_end, va_lo, va_hi, te_lo = (
+        to_index(splits.train[1]),
+        to_index(splits.valid[0]),
+        to_index(splits.valid[1]),
+        to_index(splits.test[0]),
+    )
     # no training label window (t, t+h] reaches the validation months, and
     # exactly h months lie between the splits
     assert tr_end + horizon < va_lo and va_lo - tr_end - 1 == horizon
@@ -50,10 +59,22 @@ def test_too_little_history_is_explained() -> None:
 def test_result_and_baselines(trained: tuple[anxin.TrainResult, str]) -> None:
     result, _ = trained
     m = result.metrics
-    for key in ("test_auc", "test_ap", "test_ks", "test_brier", "test_log_loss",
-                "test_recall_at_1pct", "test_recall_at_3pct", "test_recall_at_5pct",
-                "test_recall_at_10pct", "test_precision_at_5pct", "rules_test_ap",
-                "rules_test_recall_at_5pct", "logreg_test_ap", "valid_ap"):
+    for key in (
+        "test_auc",
+        "test_ap",
+        "test_ks",
+        "test_brier",
+        "test_log_loss",
+        "test_recall_at_1pct",
+        "test_recall_at_3pct",
+        "test_recall_at_5pct",
+        "test_recall_at_10pct",
+        "test_precision_at_5pct",
+        "rules_test_ap",
+        "rules_test_recall_at_5pct",
+        "logreg_test_ap",
+        "valid_ap",
+    ):
         assert key in m and np.isfinite(m[key]), key
     assert list(result.comparison.index) == ["model", "rules", "logreg"]
     # the model beats today's rules on the same out-of-time months
@@ -66,8 +87,9 @@ def test_result_and_baselines(trained: tuple[anxin.TrainResult, str]) -> None:
     assert "Model card" in result.card and "Limitations" in result.card
 
 
-def test_calibrated_on_validation(trained: tuple[anxin.TrainResult, str],
-                                  model_world: Tables) -> None:
+def test_calibrated_on_validation(
+    trained: tuple[anxin.TrainResult, str], model_world: Tables
+) -> None:
     result, _ = trained
     feats = anxin.build_features(model_world)
     labels = anxin.build_labels(model_world, horizon=3)
@@ -87,8 +109,9 @@ def test_calibrated_on_validation(trained: tuple[anxin.TrainResult, str],
     assert y_test[top].mean() > 5 * y_test[p_test < np.median(p_test)].mean()
 
 
-def test_levels_cover_the_configured_shares(trained: tuple[anxin.TrainResult, str],
-                                            model_world: Tables) -> None:
+def test_levels_cover_the_configured_shares(
+    trained: tuple[anxin.TrainResult, str], model_world: Tables
+) -> None:
     result, _ = trained
     feats = anxin.build_features(model_world)
     valid = result.splits.assign(feats["period"]) == "valid"
@@ -113,7 +136,9 @@ def test_refit_uses_train_and_validation(model_world: Tables) -> None:
     refit = train(model_world, seed=1, log=False, num_boost_round=80, refit=True)
     assert refit.model.spec.info["refit"] is True
     assert refit.model.booster.current_iteration() == plain.best_iteration
-    assert refit.model.booster.model_to_string() != plain.model.booster.model_to_string()
+    assert (
+        refit.model.booster.model_to_string() != plain.model.booster.model_to_string()
+    )
     assert refit.model.calibrator.to_dict() == plain.model.calibrator.to_dict()
 
 
@@ -121,39 +146,64 @@ def test_prepared_frame_with_custom_columns(model_world: Tables) -> None:
     feats = anxin.build_features(model_world)
     labels = anxin.build_labels(model_world)
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({
-        "company": feats["enterprise_id"],
-        "month": feats["period"],
-        "y": labels["label"],
-        "si_gap_months_6m": feats["si_gap_months_6m"],
-        "complaints_3m": feats["complaints_3m"],
-        "local_hotline_calls": feats["complaints_6m"] + rng.poisson(0.1, len(feats)),
-        "industry": feats["industry"].astype(str),
-    })
-    result = train(frame, entity="company", period="month", label="y", log=False,
-                   num_boost_round=50)
+    frame = pd.DataFrame(
+        {
+            "company": feats["enterprise_id"],
+            "month": feats["period"],
+            "y": labels["label"],
+            "si_gap_months_6m": feats["si_gap_months_6m"],
+            "complaints_3m": feats["complaints_3m"],
+            "local_hotline_calls": feats["complaints_6m"]
+            + rng.poisson(0.1, len(feats)),
+            "industry": feats["industry"].astype(str),
+        }
+    )
+    result = train(
+        frame,
+        entity="company",
+        period="month",
+        label="y",
+        log=False,
+        num_boost_round=50,
+    )
     spec = result.model.spec
-    assert spec.features == ["si_gap_months_6m", "complaints_3m",
-                             "local_hotline_calls", "industry"]
+    assert spec.features == [
+        "si_gap_months_6m",
+        "complaints_3m",
+        "local_hotline_calls",
+        "industry",
+    ]
     assert "C" in spec.categorical["industry"]
     assert "rules_test_ap" in result.metrics  # complaints_3m and si rules apply
     # an unknown column explains itself by its name
-    assert spec.catalogue["local_hotline_calls"].reason_en == "local_hotline_calls: {value}"
+    assert (
+        spec.catalogue["local_hotline_calls"].reason_en
+        == "local_hotline_calls: {value}"
+    )
     assert spec.catalogue["complaints_3m"].group == "complaints"
 
 
 def test_prepared_frame_without_keys() -> None:
     with pytest.raises(anxin.ContractError, match=r"column\(s\) \['month'\] missing"):
-        train(pd.DataFrame({"enterprise_id": ["a"], "label": [1], "x": [1.0]}),
-              period="month", log=False)
+        train(
+            pd.DataFrame({"enterprise_id": ["a"], "label": [1], "x": [1.0]}),
+            period="month",
+            log=False,
+        )
 
 
 @pytest.mark.parametrize(
     ("kwargs", "name"),
-    [({"horizon": 0}, "horizon"), ({"calibration": "platt"}, "calibration"),
-     ({"tune": -1}, "tune"), ({"alert_volume": 1.5}, "alert_volume")],
+    [
+        ({"horizon": 0}, "horizon"),
+        ({"calibration": "platt"}, "calibration"),
+        ({"tune": -1}, "tune"),
+        ({"alert_volume": 1.5}, "alert_volume"),
+    ],
 )
-def test_bad_parameters(model_world: Tables, kwargs: dict[str, object], name: str) -> None:
+def test_bad_parameters(
+    model_world: Tables, kwargs: dict[str, object], name: str
+) -> None:
     with pytest.raises(InvalidParameterError, match=f"The '{name}' parameter of train"):
         train(model_world, log=False, **kwargs)  # type: ignore[arg-type]
 
@@ -180,37 +230,61 @@ def test_mlflow_run_has_everything(trained: tuple[anxin.TrainResult, str]) -> No
     run = client.get_run(result.run_id)
     assert run.data.metrics["test_ap"] == pytest.approx(result.metrics["test_ap"])
     assert "rules_test_ap" in run.data.metrics and "logreg_test_auc" in run.data.metrics
-    for tag in ("data_fingerprint", "anxin_version", "horizon", "data_window", "rows",
-                "positives"):
+    for tag in (
+        "data_fingerprint",
+        "anxin_version",
+        "horizon",
+        "data_window",
+        "rows",
+        "positives",
+    ):
         assert run.data.tags[tag]
     assert run.data.params["horizon"] == "3"
-    assert run.inputs.dataset_inputs[0].dataset.digest == run.data.tags["data_fingerprint"]
+    assert (
+        run.inputs.dataset_inputs[0].dataset.digest == run.data.tags["data_fingerprint"]
+    )
     paths = {a.path for a in client.list_artifacts(result.run_id)}
     assert {"model_card.md", "plots", "tables"} <= paths
     plots = {Path(a.path).name for a in client.list_artifacts(result.run_id, "plots")}
-    assert {"roc.png", "pr.png", "calibration.png", "lift.png", "feature_importance.png",
-            "shap_features.png", "shap_groups.png"} <= plots
+    assert {
+        "roc.png",
+        "pr.png",
+        "calibration.png",
+        "lift.png",
+        "feature_importance.png",
+        "shap_features.png",
+        "shap_groups.png",
+    } <= plots
     mv = client.get_model_version_by_alias("anxin-arrears", "champion")
     assert str(mv.version) == result.model_version
-    assert client.get_model_version_by_alias("anxin-arrears", "challenger").version == mv.version
+    assert (
+        client.get_model_version_by_alias("anxin-arrears", "challenger").version
+        == mv.version
+    )
 
 
-def test_model_artifacts_hold_no_pickle(trained: tuple[anxin.TrainResult, str],
-                                        tmp_path: Path) -> None:
+def test_model_artifacts_hold_no_pickle(
+    trained: tuple[anxin.TrainResult, str], tmp_path: Path
+) -> None:
     result, uri = trained
     mlflow.set_tracking_uri(uri)
-    local = Path(mlflow.artifacts.download_artifacts(
-        artifact_uri=f"models:/anxin-arrears/{result.model_version}",
-        dst_path=str(tmp_path)))
+    local = Path(
+        mlflow.artifacts.download_artifacts(
+            artifact_uri=f"models:/anxin-arrears/{result.model_version}",
+            dst_path=str(tmp_path),
+        )
+    )
     files = [p for p in local.rglob("*") if p.is_file()]
     assert any(p.name == "booster.txt" for p in files)
     for p in files:
         assert p.suffix not in (".pkl", ".pickle", ".joblib", ".cloudpickle"), p
         head = p.read_bytes()[:2]
-        assert not (head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04",
-                                                          b"\x05")), p
+        assert not (
+            head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
+        ), p
     # and the bundle loads back to the same predictions
     model = anxin.load_model(str(local))
     feats = anxin.build_features(anxin.synth(200, 14, seed=2).tables, as_of="2026-06")
-    np.testing.assert_allclose(model.predict_proba(feats),
-                               result.model.predict_proba(feats))
+    np.testing.assert_allclose(
+        model.predict_proba(feats), result.model.predict_proba(feats)
+    )

@@ -9,8 +9,12 @@ from hypothesis import strategies as st
 
 from anxin import _uscc
 
-VALID = ["91310110666007217T", "91110000600037341L", "9144030071526726XG",
-         "91310115MA1K3BTP2B"]
+VALID = [
+    "91310110666007217T",
+    "91110000600037341L",
+    "9144030071526726XG",
+    "91310115MA1K3BTP2B",
+]
 INVALID = ["91110000600037341N", "91350211M00013FA1N"]
 
 bodies = st.text(alphabet=_uscc.ALPHABET, min_size=17, max_size=17)
@@ -24,8 +28,15 @@ def test_real_codes_validate(code: str) -> None:
 
 @pytest.mark.parametrize(
     "code",
-    [*INVALID, "", "9131011066600721", "91310110666007217TT", "91310110666007217t",
-     "9131011066600I217T", "9131011066600721ÄT"],
+    [
+        *INVALID,
+        "",
+        "9131011066600721",
+        "91310110666007217TT",
+        "91310110666007217t",
+        "9131011066600I217T",
+        "9131011066600721ÄT",
+    ],
 )
 def test_malformed_or_wrong_check_is_invalid(code: str) -> None:
     assert not _uscc.is_valid(code)

@@ -164,8 +164,13 @@ def test_dirty_world_quarantines_exactly_the_injected_rows() -> None:
 
 
 @pytest.mark.parametrize(
-    ("table", "column"), [("payroll", "period"), ("enterprises", "region"),
-                          ("tax", "tax_arrears"), ("events", "amount_owed")]
+    ("table", "column"),
+    [
+        ("payroll", "period"),
+        ("enterprises", "region"),
+        ("tax", "tax_arrears"),
+        ("events", "amount_owed"),
+    ],
 )
 def test_missing_column_is_a_contract_error(
     tiny: Tables, table: str, column: str
@@ -219,8 +224,10 @@ def test_report_writes_json_and_csv(tiny: Tables, tmp_path: Path) -> None:
 
 
 @settings(max_examples=15, deadline=None)
-@given(rows=st.sets(st.integers(0, 150), min_size=1, max_size=8),
-       value=st.sampled_from([-1.0, -1e9, np.nan]))
+@given(
+    rows=st.sets(st.integers(0, 150), min_size=1, max_size=8),
+    value=st.sampled_from([-1.0, -1e9, np.nan]),
+)
 def test_quarantine_is_exactly_the_rows_broken(
     tables: Tables, rows: set[int], value: float
 ) -> None:

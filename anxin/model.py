@@ -171,10 +171,11 @@ class ArrearsModel:
         cols: dict[str, Any] = {}
         for name in self.spec.features:
             if name in self.spec.categorical:
-                values = frame[name]
+                levels = self.spec.categorical[name]
+                text = frame[name].astype("str").where(frame[name].notna())
+                # unseen levels (a new county) become missing, explicitly
                 cols[name] = pd.Categorical(
-                    values.astype("str").where(values.notna()),
-                    categories=self.spec.categorical[name],
+                    text.where(text.isin(levels)), categories=levels
                 )
             else:
                 cols[name] = pd.to_numeric(frame[name], errors="coerce").to_numpy(

@@ -185,7 +185,10 @@ def promote(
                 f"promotion_champion_{key}": f"{cp[key]:.6f}",
             }
         )
-    for k, v in tags.items():
+    same = champ is not None and str(champ.version) == str(chal.version)
+    # nothing was decided when the challenger already is the champion: keep
+    # the version's record (e.g. "first model: champion by default") as it is
+    for k, v in ({} if same else tags).items():
         c.set_model_version_tag(name, str(chal.version), k, v)
     if promoted and (champ is None or str(champ.version) != str(chal.version)):
         c.set_registered_model_alias(name, tracking.CHAMPION, str(chal.version))

@@ -212,12 +212,12 @@ def score_month(
     """
     say = step or (lambda _: None)
     t0 = time.perf_counter()
+    say("load model")  # first: a missing model fails before any data is read
+    m = load_model(model, tracking_uri=tracking_uri)
     say("validate")
     report = validate(load_tables(data_dir, encoding=encoding))
     tables = report.tables
     month = as_of or str(tables.payroll["period"].astype("str").max())
-    say("load model")
-    m = load_model(model, tracking_uri=tracking_uri)
     say("features")
     feats = build_features(tables, as_of=month)
     say("predict")
@@ -311,9 +311,9 @@ def _log_scoring(result: ScoreResult, tracking_uri: str | None) -> str:
     s = result.summary
     with tracking.use_tracking(tracking_uri) as uri:
         exp = tracking.ensure_experiment(SCORING_EXPERIMENT, uri)
-        with mlflow.start_run(
-            experiment_id=exp,
-            run_name=f"score-{s['as_of']}",
+        with tracking.start_run(
+            exp,
+            f"score-{s['as_of']}",
             tags={
                 "as_of": s["as_of"],
                 "model_name": s["model_name"],

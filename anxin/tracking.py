@@ -41,6 +41,7 @@ __all__ = [
     "log_model",
     "register",
     "resolve_model",
+    "start_run",
     "use_tracking",
 ]
 
@@ -61,24 +62,58 @@ def resolve_tracking_uri(uri: str | None = None) -> str:
     return resolved
 
 
+_URI_VARS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+
+
 @contextlib.contextmanager
 def use_tracking(uri: str | None = None) -> Iterator[str]:
-    """Point MLflow (tracking and registry) at ``uri`` for the block."""
+    """Point MLflow (tracking and registry) at ``uri`` for the block.
+
+    MLflow keeps the URIs in process-wide state and environment variables;
+    both are restored afterwards, so a call with an explicit store never
+    changes where later calls (or child processes) log.
+    """
     resolved = resolve_tracking_uri(uri)
+    saved_env = {k: os.environ.get(k) for k in _URI_VARS}
+    saved = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
     # progress bars belong to the CLI's own display, not MLflow's downloads
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    old_tracking = mlflow.get_tracking_uri() if _has_env_uri() else None
     mlflow.set_tracking_uri(resolved)
     mlflow.set_registry_uri(resolved)
     try:
         yield resolved
     finally:
-        if old_tracking is not None:
-            mlflow.set_tracking_uri(old_tracking)
+        mlflow.set_tracking_uri(saved[0])
+        mlflow.set_registry_uri(saved[1])
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
-def _has_env_uri() -> bool:
-    return "MLFLOW_TRACKING_URI" in os.environ
+@contextlib.contextmanager
+def start_run(experiment_id: str, run_name: str, tags: dict[str, str]) -> Iterator[Any]:
+    """A new, top-level MLflow run in ``experiment_id``.
+
+    Under ``mlflow run`` the environment names the project's run
+    (``MLFLOW_RUN_ID``); ``mlflow.start_run`` would resume it, in the wrong
+    experiment. anxin's run is started beside it instead and tagged with it.
+    """
+    hidden = {
+        k: os.environ.pop(k)
+        for k in ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID")
+        if k in os.environ
+    }
+    if "MLFLOW_RUN_ID" in hidden:
+        tags = {**tags, "anxin_parent_run_id": hidden["MLFLOW_RUN_ID"]}
+    try:
+        with mlflow.start_run(
+            experiment_id=experiment_id, run_name=run_name, tags=tags, nested=False
+        ) as run:
+            yield run
+    finally:
+        os.environ.update(hidden)
 
 
 def client(uri: str | None = None) -> MlflowClient:
@@ -138,13 +173,21 @@ def _signature_and_example(
     from mlflow.types import ColSpec, Schema, TensorSpec
 
     example = example.head(5).reset_index(drop=True)
+    from mlflow.types.schema import AnyType, ParamSchema, ParamSpec
+
     cols: list[ColSpec | TensorSpec] = [
-        ColSpec("string", "enterprise_id", required=False)
+        ColSpec("string", name, required=False)
+        for name in ("enterprise_id", "as_of", "period")
     ]
     for name in model.spec.features:
-        kind = "string" if name in model.spec.categorical else "double"
-        cols.append(ColSpec(kind, name, required=False))
+        # categoricals arrive as text over HTTP and as pandas categories in
+        # process; numbers may be null, but every feature column is required
+        kind: Any = AnyType() if name in model.spec.categorical else "double"
+        cols.append(ColSpec(kind, name, required=True))
     inputs = Schema(cols)
+    params = ParamSchema(
+        [ParamSpec("explain", "string", "alerts"), ParamSpec("top_k", "long", 3)]
+    )
     frame = pd.DataFrame(
         {
             "enterprise_id": example["enterprise_id"].astype(str)
@@ -163,6 +206,8 @@ def _signature_and_example(
     outputs = Schema(
         [
             ColSpec("string", "enterprise_id", required=False),
+            ColSpec("string", "as_of", required=False),
+            ColSpec("string", "period", required=False),
             ColSpec("double", "risk_score"),
             ColSpec("string", "risk_level"),
             ColSpec("long", "rank"),
@@ -171,7 +216,7 @@ def _signature_and_example(
             ColSpec("string", "reasons_en"),
         ]
     )
-    return ModelSignature(inputs=inputs, outputs=outputs), frame
+    return ModelSignature(inputs=inputs, outputs=outputs, params=params), frame
 
 
 def log_model(
@@ -232,8 +277,12 @@ def register(
     run_id: str | None = None,
     uri: str | None = None,
     tags: dict[str, str] | None = None,
+    model_id: str | None = None,
 ) -> tuple[str, list[str]]:
     """Register a logged model; alias it ``challenger`` (and ``champion`` if none).
+
+    ``model_id`` is the LoggedModel id (``models:/m-...``); a REST tracking
+    server requires it with such a source.
 
     Returns the new version and the aliases it received.
     """
@@ -244,7 +293,11 @@ def register(
             description="Wage-arrears risk (安薪云): calibrated probability of a "
             "confirmed arrears case within the horizon. Built by anxin.",
         )
-    mv = c.create_model_version(model_name, model_uri, run_id=run_id, tags=tags or {})
+    if model_id is None and model_uri.startswith("models:/m-"):
+        model_id = model_uri.removeprefix("models:/")
+    mv = c.create_model_version(
+        model_name, model_uri, run_id=run_id, tags=tags or {}, model_id=model_id
+    )
     version = str(mv.version)
     aliases = [CHALLENGER]
     c.set_registered_model_alias(model_name, CHALLENGER, version)
@@ -299,8 +352,9 @@ def resolve_model(
     except MlflowException as exc:
         raise ModelNotFoundError(
             f"Model {uri!r} not found in {resolved} ({exc.message}). Train one "
-            "with 'anxin train DATA_DIR' (it registers the champion), or pass "
-            "--model with a run or a local path.",
+            "with 'anxin train DATA_DIR' (it registers the champion), or give "
+            "another model URI (a run or a local path; --model on the command "
+            "line).",
         ) from exc
     return ResolvedModel(path, name, version, uri)
 

@@ -18,6 +18,7 @@ import hashlib
 import logging
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -716,7 +717,9 @@ def train(
             "source": prep.source,
         },
     )
-    reference = _reference(x_tr, prep, valid_score, seed)
+    # drift reference: the validation months, the newest rows before test,
+    # whose windows are as full as those of the months that will be scored
+    reference = _reference(x_va, prep, valid_score, seed)
     model = ArrearsModel(booster, calibrator, policy, spec, reference)
     importance, group_importance = _importance(model, x_te, seed)
     spec.info["top_features"] = importance["feature"].head(20).tolist()
@@ -817,10 +820,10 @@ def _reference(
     sample = x_train
     if len(sample) > max_rows:
         sample = sample.sample(n=max_rows, random_state=seed)
-    cols = {
+    cols = {  # calendar features move every month by design: not drift
         f: sample[f].to_numpy(dtype=np.float64, na_value=np.nan)
         for f in prep.features
-        if f not in prep.categorical
+        if f not in prep.categorical and prep.catalogue[f].group != "calendar"
     }
     cols["risk_score"] = valid_score
     return Reference.fit(cols)
@@ -898,9 +901,7 @@ def _log_run(
         if sha:
             tags["git_sha"] = sha
         run_name = f"train-{splits.test[1]}-h{splits.horizon}"
-        with mlflow.start_run(
-            experiment_id=exp_id, run_name=run_name, tags=tags
-        ) as run:
+        with tracking.start_run(exp_id, run_name, tags) as run:
             params = {
                 **{
                     f"lgb_{k}": v
@@ -921,13 +922,16 @@ def _log_run(
             }
             mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
             mlflow.log_metrics(tracking.clean_metrics(result.metrics))
-            dataset = mlflow.data.from_pandas(  # type: ignore[attr-defined]
-                frame.head(100_000) if len(frame) > 100_000 else frame,
-                name="anxin-panel",
-                targets="label",
-                digest=tags["data_fingerprint"],
-            )
-            mlflow.log_input(dataset, context="training")
+            with warnings.catch_warnings():
+                # MLflow's hint about integer columns concerns the 0/1 label
+                warnings.filterwarnings("ignore", message="Hint: Inferred schema")
+                dataset = mlflow.data.from_pandas(  # type: ignore[attr-defined]
+                    frame.head(100_000) if len(frame) > 100_000 else frame,
+                    name="anxin-panel",
+                    targets="label",
+                    digest=tags["data_fingerprint"],
+                )
+                mlflow.log_input(dataset, context="training")
             with tempfile.TemporaryDirectory() as tmp:
                 out = Path(tmp)
                 _plots.write_plots(
@@ -963,6 +967,7 @@ def _log_run(
                     model_name,
                     run_id=run.info.run_id,
                     uri=uri,
+                    model_id=getattr(info, "model_id", None),
                     tags={
                         "test_ap": f"{result.metrics['test_ap']:.5f}",
                         "rules_test_ap": (

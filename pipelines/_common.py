@@ -28,6 +28,7 @@ __all__ = [
     "ConfigError",
     "Job",
     "ProjectRun",
+    "TABLES",
     "Section",
     "check_sections",
     "detached_from_project_run",
@@ -96,7 +97,7 @@ class Section:
         default: Any = _MISSING,
         *,
         choices: tuple[Any, ...] | None = None,
-        help: str = "",
+        hint: str = "",
     ) -> Any:
         """The value of ``key``; ``ConfigError`` if it is absent (and required),
         of the wrong type or not among ``choices``."""
@@ -104,7 +105,7 @@ class Section:
         if key not in self.data:
             if default is _MISSING:
                 raise ConfigError(
-                    f"{self.where(key)} is required but missing. {help}".rstrip(),
+                    f"{self.where(key)} is required but missing. {hint}".rstrip(),
                     key=f"{self.name}.{key}",
                 )
             return default
@@ -120,7 +121,7 @@ class Section:
             expected = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
             raise ConfigError(
                 f"{self.where(key)} must be {expected}. Got {value!r} instead. "
-                f"{help}".rstrip(),
+                f"{hint}".rstrip(),
                 key=f"{self.name}.{key}",
             )
         if choices is not None and value not in choices:
@@ -131,9 +132,9 @@ class Section:
             )
         return value
 
-    def path(self, key: str, default: Any = _MISSING, *, help: str = "") -> Any:
+    def path(self, key: str, default: Any = _MISSING, *, hint: str = "") -> Any:
         """A path value, relative paths taken from the config file's directory."""
-        value = self.get(key, str, default, help=help)
+        value = self.get(key, str, default, hint=hint)
         if not isinstance(value, str):
             return value
         return (self.file.parent / Path(value).expanduser()).resolve()
@@ -152,13 +153,17 @@ class Section:
         return ConfigError(f"{self.where(key)}: {message}", key=f"{self.name}.{key}")
 
 
-def check_sections(config: Mapping[str, Any], file: Path, known: set[str]) -> None:
-    """Reject top-level keys no job reads (one file may serve several jobs)."""
-    unknown = sorted(set(config) - known)
+#: Top-level tables of a config file; one file serves every job.
+TABLES = ("score", "cases", "retrain")
+
+
+def check_sections(config: Mapping[str, Any], file: Path) -> None:
+    """Reject top-level keys no job reads (typos such as ``[scoring]``)."""
+    unknown = sorted(set(config) - set(TABLES))
     if unknown:
         raise ConfigError(
             f"{file}: unknown top-level key(s) or table(s) {unknown}. Known tables: "
-            f"{sorted(known)} (see pipelines/config.example.toml).",
+            f"{list(TABLES)} (see pipelines/config.example.toml).",
             key=unknown[0],
         )
 

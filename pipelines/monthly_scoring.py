@@ -47,8 +47,6 @@ from anxin.explain import EXPLAIN_MODES
 logger = logging.getLogger("pipelines.monthly_scoring")
 
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-AS_OF_WORDS = ("latest", "previous-month")
-KNOWN_TABLES = {"score", "cases", "retrain"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,7 +89,7 @@ def _policy(section: Section) -> anxin.LevelPolicy | None:
         "policy",
         (str, dict),
         None,
-        help="Give a JSON file or a table {kind, red, orange, yellow}.",
+        hint="Give a JSON file or a table {kind, red, orange, yellow}.",
     )
     if value is None:
         return None
@@ -113,12 +111,12 @@ def _policy(section: Section) -> anxin.LevelPolicy | None:
 def read_config(path: str | Path, as_of: str | None = None) -> ScoringConfig:
     """Read and check the scoring job's config (``as_of`` overrides the file's)."""
     raw, file = load_config(path)
-    check_sections(raw, file, KNOWN_TABLES)
+    check_sections(raw, file)
     if "score" not in raw:
         raise ConfigError(f"{file}: table [score] is missing.", key="score")
     s = Section(raw, "score", file)
-    data_dir = s.path("data_dir", help="The directory with the contract tables.")
-    out_dir = s.path("out_dir", help="Root of the as_of=YYYY-MM output directories.")
+    data_dir = s.path("data_dir", hint="The directory with the contract tables.")
+    out_dir = s.path("out_dir", hint="Root of the as_of=YYYY-MM output directories.")
     month = resolve_as_of(
         as_of if as_of is not None else s.get("as_of", str, "latest"),
         "--as-of" if as_of is not None else s.where("as_of"),

@@ -39,7 +39,6 @@ import anxin
 
 logger = logging.getLogger("pipelines.retrain")
 
-KNOWN_TABLES = {"score", "cases", "retrain"}
 #: Test metrics reported in the job summary (when present).
 REPORTED_METRICS = ("test_ap", "test_auc", "rules_test_ap", "logreg_test_ap")
 
@@ -68,14 +67,14 @@ class RetrainConfig:
 def read_config(path: str | Path) -> RetrainConfig:
     """Read and check the retraining job's config."""
     raw, file = load_config(path)
-    check_sections(raw, file, KNOWN_TABLES)
+    check_sections(raw, file)
     if "retrain" not in raw:
         raise ConfigError(f"{file}: table [retrain] is missing.", key="retrain")
     r = Section(raw, "retrain", file)
     r.get("promotion", dict, {})  # read below as its own table
     p = Section(raw, "retrain.promotion", file)
     config = RetrainConfig(
-        data_dir=r.path("data_dir", help="The directory with the contract tables."),
+        data_dir=r.path("data_dir", hint="The directory with the contract tables."),
         horizon=r.get("horizon", int, 3),
         refit=r.get("refit", bool, False),
         tune=r.get("tune", int, 0),

@@ -107,6 +107,8 @@ def test_challenger_already_champion(
     _register(models["strong"], tracking_uri, model_world)
     decision = promote(model_world, tracking_uri=tracking_uri)
     assert not decision.promoted and "already the champion" in decision.reason
+    tags = _tags(tracking_uri, decision.challenger_version)
+    assert tags["promotion_decision"] == "first model: champion by default"
 
 
 def test_no_model_to_promote(model_world: Tables, tracking_uri: str) -> None:

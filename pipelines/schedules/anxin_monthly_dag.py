@@ -47,16 +47,17 @@ try:  # Airflow is optional: this file must import without it
     try:  # Airflow 3
         from airflow.providers.standard.operators.bash import BashOperator
     except ImportError:  # Airflow 2
-        from airflow.operators.bash import BashOperator  # type: ignore[no-redef]
+        from airflow.operators.bash import BashOperator
+    HAVE_AIRFLOW = True
 except ImportError:
-    DAG = None
+    HAVE_AIRFLOW = False
 
 
 def _command(template: str) -> str:
     return template.format(root=ANXIN_ROOT, python=ANXIN_PYTHON, config=ANXIN_CONFIG)
 
 
-if DAG is not None:
+if HAVE_AIRFLOW:
     tz = pendulum.timezone("Asia/Shanghai")
 
     with DAG(

@@ -810,7 +810,7 @@ def build_labels(
     >>> from anxin import synth
     >>> tables = synth(n_enterprises=100, n_months=12, seed=2).tables
     >>> labels = build_labels(tables, horizon=3)
-    >>> labels.loc[labels["period"] > "2026-03", "label"].isna().all()
+    >>> bool(labels.loc[labels["period"] > "2026-03", "label"].isna().all())
     True
     """
     check_param(

@@ -73,9 +73,14 @@ def use_tracking(uri: str | None = None) -> Iterator[str]:
     both are restored afterwards, so a call with an explicit store never
     changes where later calls (or child processes) log.
     """
+    from mlflow.tracking._model_registry import utils as registry_state
+    from mlflow.tracking._tracking_service import utils as tracking_state
+
     resolved = resolve_tracking_uri(uri)
     saved_env = {k: os.environ.get(k) for k in _URI_VARS}
-    saved = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+    # MLflow's own globals, unset (None) unless someone set them: restoring
+    # them through set_*_uri would pin values that were only defaults
+    saved = (tracking_state._tracking_uri, registry_state._registry_uri)
     # progress bars belong to the CLI's own display, not MLflow's downloads
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     mlflow.set_tracking_uri(resolved)
@@ -83,8 +88,7 @@ def use_tracking(uri: str | None = None) -> Iterator[str]:
     try:
         yield resolved
     finally:
-        mlflow.set_tracking_uri(saved[0])
-        mlflow.set_registry_uri(saved[1])
+        tracking_state._tracking_uri, registry_state._registry_uri = saved
         for key, value in saved_env.items():
             if value is None:
                 os.environ.pop(key, None)

@@ -128,7 +128,7 @@ def make_splits(
     >>> months = [f"2023-{m:02d}" for m in range(1, 13)] + [
     ...     f"2024-{m:02d}" for m in range(1, 13)]
     >>> print(make_splits(months, horizon=3))
-    train 2023-01..2024-01 | gap 3 | valid 2024-05..2024-07 | gap 3 | test 2024-10..2024-12
+    train 2023-01..2023-12 | gap 3 | valid 2024-04..2024-06 | gap 3 | test 2024-10..2024-12
     """  # noqa: E501
     check_param(
         "horizon",

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +21,9 @@ import pytest
 import sqlalchemy as sa
 from _servers import MLFLOW, Server, running_server
 from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
 
 import anxin
+from anxin import tracking
 from anxin.config import config_context
 
 pytestmark = pytest.mark.slow
@@ -102,21 +101,6 @@ def _walk_model(model_dir: Path) -> list[Path]:
     return files
 
 
-@contextlib.contextmanager
-def _known_registry_bug() -> Iterator[None]:
-    """xfail only on the REST registry refusing a bare ``models:/m-...`` source."""
-    try:
-        yield
-    except MlflowException as exc:
-        if "model_id request parameter must identify" in str(exc):
-            pytest.xfail(
-                "anxin.tracking.register calls create_model_version(name, "
-                "'models:/m-...') without model_id=; an MLflow 3 REST server "
-                f"refuses it: {exc}"
-            )
-        raise
-
-
 # ---------------------------------------------------------------------------
 # mlflow server + PostgreSQL
 # ---------------------------------------------------------------------------
@@ -160,13 +144,12 @@ def test_train_logs_run_to_postgres_backed_server(
     stored = {p.name for p in (tmp_path / "server-artifacts").rglob("*") if p.is_file()}
     assert {"model_card.md", "roc.png", "booster.txt", "MLmodel"} <= stored
 
-    model_dir = Path(
-        mlflow.artifacts.download_artifacts(
-            artifact_uri=result.model_uri,
-            dst_path=str(tmp_path / "model"),
-            tracking_uri=uri,
+    with tracking.use_tracking(uri):  # models:/ URIs resolve in the global store
+        model_dir = Path(
+            mlflow.artifacts.download_artifacts(
+                artifact_uri=result.model_uri, dst_path=str(tmp_path / "model")
+            )
         )
-    )
     names = {p.relative_to(model_dir).as_posix() for p in _walk_model(model_dir)}
     assert {
         "MLmodel",
@@ -203,8 +186,7 @@ def test_registry_champion_and_challenger_on_postgres_backed_server(
     """First model: champion + challenger; the second only challenger."""
     uri = pg_server.url
     home = tmp_path / ".anxin"
-    with _known_registry_bug():
-        first = _train(small_tables, uri, home)
+    first = _train(small_tables, uri, home)
     assert first.model_version == "1"
     assert sorted(first.aliases) == ["challenger", "champion"]
     second = _train(small_tables, uri, home, seed=1)

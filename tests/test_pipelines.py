@@ -197,10 +197,18 @@ def test_scoring_writes_latest_month_and_rerun_replaces_it(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     out = tmp_path / "scores"
+    # this month's data drift: a wave of social-insurance underpayment
+    drifted = tmp_path / "data"
+    tables = anxin.load_tables(store.data)
+    pay = tables.payroll.copy()
+    late = pay["period"] == LATEST
+    pay.loc[late, "social_insurance_paid"] *= 0.3
+    pay.loc[late, "insured_headcount"] *= 3
+    tables.replace(payroll=pay).write(drifted)
     config = write_config(
         tmp_path / "anxin.toml",
         score={
-            "data_dir": str(store.data),
+            "data_dir": str(drifted),
             "out_dir": "scores",  # relative to the config file
             "tracking_uri": store.tracking,
             "explain": "alerts",
@@ -225,8 +233,7 @@ def test_scoring_writes_latest_month_and_rerun_replaces_it(
     flagged = int((scores["risk_level"] != "none").sum())
     assert first["cases"] == {"opened": flagged, "escalated": 0, "unchanged": 0}
     assert flagged > 0
-    # drift is reported (log + summary) but the job still exits 0; this seeded
-    # world's latest month drifts on tax-arrears features
+    # drift is reported (log + summary) but the job still exits 0
     assert first["drift_alerts"]
     assert "drift (漂移): Scoring data for 2026-06 have drifted" in captured.err
     assert re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", captured.err, re.M)

@@ -217,14 +217,7 @@ def test_params_explain_and_top_k(served: Served) -> None:
 
     signature = mlflow.models.Model.load(served.model_dir).signature
     assert signature is not None
-    if signature.params is None:
-        # MLflow drops params a signature does not declare (a logged warning)
-        pd.testing.assert_frame_equal(every, default)
-        assert "does not define a params schema" in served.server.tail(400)
-        pytest.xfail(
-            "the model signature has no params schema, so the scoring server "
-            "ignores explain/top_k (anxin.tracking._signature_and_example)"
-        )
+    assert signature.params is not None  # else MLflow would drop the params
     lengths = every["reasons"].map(lambda r: len(json.loads(r)))
     assert lengths.max() == 1
     assert int((lengths == 1).sum()) > n_alerts
@@ -291,20 +284,14 @@ def test_pyfunc_in_process_gives_the_served_answer(served: Served) -> None:
     """``mlflow.pyfunc.load_model`` answers like the server (categories as text)."""
     model, rows = served.model, served.features.head(50)
     pyfunc = mlflow.pyfunc.load_model(str(served.model_dir))
-    as_text = rows.astype({name: "str" for name in model.spec.categorical})
-    local = pyfunc.predict(as_text)
     remote = predictions(served, split_request(model, rows))
-    pd.testing.assert_frame_equal(
-        local.reset_index(drop=True), remote, check_dtype=False, atol=1e-9
-    )
-    try:
-        pyfunc.predict(rows)  # build_features' own frame: categorical dtype
-    except mlflow.exceptions.MlflowException as exc:
-        if "category" not in str(exc):
-            raise
-        pytest.xfail(
-            "MLflow's schema enforcement refuses the categorical dtype of "
-            "build_features' industry/region for the signature's string columns"
+    as_text = rows.astype({name: "str" for name in model.spec.categorical})
+    # build_features' own frame (categorical industry/region) and plain text
+    for frame in (rows, as_text):
+        local = pyfunc.predict(frame).reset_index(drop=True)
+        assert local["period"].tolist() == rows["period"].tolist()  # passed through
+        pd.testing.assert_frame_equal(
+            local[remote.columns], remote, check_dtype=False, atol=1e-9
         )
 
 

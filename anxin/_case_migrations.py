@@ -32,8 +32,8 @@ from sqlalchemy.engine import Connection, Engine
 __all__ = [
     "CASES",
     "HISTORY",
-    "MIGRATIONS",
     "METADATA",
+    "MIGRATIONS",
     "Migration",
     "applied_migrations",
     "make_engine",

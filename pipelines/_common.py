@@ -25,10 +25,10 @@ from typing import Any
 import anxin
 
 __all__ = [
+    "TABLES",
     "ConfigError",
     "Job",
     "ProjectRun",
-    "TABLES",
     "Section",
     "check_sections",
     "detached_from_project_run",

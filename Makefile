@@ -37,9 +37,7 @@ bench: $(STAMP)  ## slow, large runs; figures go in benchmarks/README.md
 	$(BIN)/python benchmarks/bench_score.py
 
 docs: $(STAMP)  ## regenerate the generated docs (features, data contract, cli)
-	$(BIN)/python -m anxin.features > docs/features.md
-	$(BIN)/python -m anxin.schemas > docs/data-contract.md
-	$(BIN)/python -m anxin._clidoc > docs/cli.md
+	$(BIN)/python -m anxin._docs
 
 clean:
 	rm -rf $(VENV) .anxin anxin-demo .mypy_cache .ruff_cache .pytest_cache

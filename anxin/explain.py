@@ -150,6 +150,38 @@ def explain_mask(levels: np.ndarray, explain: str) -> np.ndarray:
     return levels != "none"
 
 
+def attach_reasons(
+    model: ArrearsModel,
+    feats: pd.DataFrame,
+    out: pd.DataFrame,
+    levels: np.ndarray,
+    mode: str,
+    top_k: int,
+    chunk_size: int = 50_000,
+    n_jobs: int = 0,
+) -> pd.DataFrame:
+    """``out`` plus ``reasons``, ``reasons_zh`` and ``reasons_en``.
+
+    Only the rows ``mode`` selects are explained, ``chunk_size`` at a time, so
+    the TreeSHAP matrix never holds more than one chunk.
+    """
+    mask = explain_mask(levels, mode)
+    reasons: list[list[dict[str, Any]]] = [[] for _ in range(len(out))]
+    rows = np.flatnonzero(mask)
+    for start in range(0, rows.size, chunk_size):
+        part = rows[start : start + chunk_size]
+        sub = feats.iloc[part].reset_index(drop=True)
+        contrib = model.contributions(sub, chunk_size=chunk_size, n_jobs=n_jobs)
+        found = reasons_from_contributions(model, sub, contrib, top_k=top_k)
+        for i, r in zip(part, found, strict=True):
+            reasons[i] = r
+    out = out.copy()
+    out["reasons"] = pd.Series(reasons, index=out.index, dtype=object)
+    out["reasons_zh"] = ["；".join(x["text_zh"] for x in r) for r in reasons]
+    out["reasons_en"] = ["; ".join(x["text_en"] for x in r) for r in reasons]
+    return out
+
+
 def serve_frame(
     model: ArrearsModel,
     frame: pd.DataFrame,
@@ -166,26 +198,18 @@ def serve_frame(
     score = model.predict_proba(frame)
     region = frame["region"].astype("str").to_numpy() if "region" in frame else None
     levels = model.levels(score, region)
-    rank = pd.Series(score).rank(ascending=False, method="first").astype("int64")
-    mask = explain_mask(levels, explain)
-    reasons: list[list[dict[str, Any]]] = [[] for _ in range(len(frame))]
-    if mask.any():
-        picked = frame.loc[mask].reset_index(drop=True)
-        contrib = model.contributions(picked)
-        for i, r in zip(
-            np.flatnonzero(mask),
-            reasons_from_contributions(model, picked, contrib, top_k=top_k),
-            strict=True,
-        ):
-            reasons[i] = r
     out = pd.DataFrame(index=frame.index)
     for passthrough in ("enterprise_id", "as_of", "period"):
         if passthrough in frame:
             out[passthrough] = frame[passthrough].astype("str")
     out["risk_score"] = score
     out["risk_level"] = levels.astype(str)
-    out["rank"] = rank.to_numpy()
-    out["reasons"] = [json.dumps(r, ensure_ascii=False) for r in reasons]
-    out["reasons_zh"] = ["；".join(x["text_zh"] for x in r) for r in reasons]
-    out["reasons_en"] = ["; ".join(x["text_en"] for x in r) for r in reasons]
+    out["rank"] = (
+        pd.Series(score)
+        .rank(ascending=False, method="first")
+        .astype("int64")
+        .to_numpy()
+    )
+    out = attach_reasons(model, frame, out, levels, explain, top_k)
+    out["reasons"] = [json.dumps(r, ensure_ascii=False) for r in out["reasons"]]
     return out

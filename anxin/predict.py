@@ -1,8 +1,11 @@
 """Predict and explain: the calls other services make.
 
->>> import anxin                                          # doctest: +SKIP
->>> model = anxin.load_model("models:/anxin-arrears@champion")  # doctest: +SKIP
->>> warnings = anxin.explain(tables, as_of="2026-06", model=model)  # doctest: +SKIP
+.. code-block:: python
+
+    import anxin
+
+    model = anxin.load_model("models:/anxin-arrears@champion")
+    warnings = anxin.explain(tables, as_of="2026-06", model=model)
 
 :func:`predict` returns one row per active enterprise at ``as_of`` with its
 calibrated risk, warning level and rank; :func:`explain` adds the top reasons
@@ -11,9 +14,8 @@ calibrated risk, warning level and rank; :func:`explain` adds the top reasons
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from anxin.exceptions import ContractError, InvalidParameterError, check_param
-from anxin.explain import EXPLAIN_MODES, explain_mask, reasons_from_contributions
+from anxin.explain import EXPLAIN_MODES, attach_reasons
 from anxin.features import build_features
 from anxin.levels import LevelPolicy
 from anxin.model import ArrearsModel
@@ -244,39 +246,4 @@ def explain(
     m = load_model(model)
     feats, month = _features(data, as_of)
     out, levels = _score_frame(m, feats, month, _policy(policy), n_jobs)
-    return _attach_reasons(m, feats, out, levels, explain, top_k, chunk_size, n_jobs)
-
-
-def _attach_reasons(
-    model: ArrearsModel,
-    feats: pd.DataFrame,
-    out: pd.DataFrame,
-    levels: np.ndarray,
-    mode: str,
-    top_k: int,
-    chunk_size: int,
-    n_jobs: int,
-) -> pd.DataFrame:
-    mask = explain_mask(levels, mode)
-    reasons: list[list[dict[str, Any]]] = [[] for _ in range(len(out))]
-    rows = np.flatnonzero(mask)
-    for start in range(0, rows.size, chunk_size):
-        part = rows[start : start + chunk_size]
-        sub = feats.iloc[part].reset_index(drop=True)
-        contrib = model.contributions(sub, chunk_size=chunk_size, n_jobs=n_jobs)
-        for i, r in zip(
-            part,
-            reasons_from_contributions(model, sub, contrib, top_k=top_k),
-            strict=True,
-        ):
-            reasons[i] = r
-    out = out.copy()
-    out["reasons"] = pd.Series(reasons, index=out.index, dtype=object)
-    out["reasons_zh"] = ["；".join(x["text_zh"] for x in r) for r in reasons]
-    out["reasons_en"] = ["; ".join(x["text_en"] for x in r) for r in reasons]
-    return out
-
-
-def reasons_json(reasons: Sequence[Sequence[Mapping[str, Any]]]) -> list[str]:
-    """Reasons as JSON strings (for CSV exports)."""
-    return [json.dumps(list(r), ensure_ascii=False) for r in reasons]
+    return attach_reasons(m, feats, out, levels, explain, top_k, chunk_size, n_jobs)

@@ -2,7 +2,7 @@
 
 A data directory holds one file per table, ``NAME.parquet`` or ``NAME.csv``.
 These models are the single source of truth for the contract;
-``docs/data-contract.md`` is generated from them (``python -m anxin.schemas``)
+``docs/data-contract.md`` is generated from them (``make docs``)
 and a test fails if the two disagree.
 
 Rules that need another table (an enterprise must exist in ``enterprises``;
@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pandera.extensions
 import pandera.pandas as pa
 from pandera.typing import Series
 
@@ -70,16 +71,27 @@ def _meta(zh: str, unit: str = "") -> dict[str, Any]:
     return {"zh": zh, "unit": unit}
 
 
-def _uscc_check(series: pd.Series) -> pd.Series:
+# Contract rules beyond pandera's built-ins, registered as named checks so that
+# models use them declaratively (``Field(period_format=())``) and breaches are
+# reported under these names.
+
+
+@pandera.extensions.register_check_method()
+def uscc_check_character(series: pd.Series) -> pd.Series:
+    """A valid 统一社会信用代码 (GB 32100-2015 check character)."""
     return pd.Series(_uscc.valid_mask(series), index=series.index)
 
 
-def _period_format(series: pd.Series) -> pd.Series:
+@pandera.extensions.register_check_method()
+def period_format(series: pd.Series) -> pd.Series:
+    """A month written ``YYYY-MM``."""
     return series.astype("string").str.fullmatch(PERIOD_PATTERN.pattern).fillna(False)
 
 
-def _period_not_future(series: pd.Series) -> pd.Series:
-    # Malformed periods are reported by the format check; don't report twice.
+@pandera.extensions.register_check_method()
+def period_not_in_future(series: pd.Series) -> pd.Series:
+    """Not after the current month (``ANXIN_TODAY``)."""
+    # malformed periods are reported by period_format; don't report twice
     text = series.astype("string")
     well_formed = text.str.fullmatch(PERIOD_PATTERN.pattern).fillna(False)
     return ~well_formed | (text <= get_config().today).fillna(True)
@@ -97,6 +109,7 @@ class Enterprises(_Contract):
     """``enterprises`` -- one row per enterprise (企业基本信息)."""
 
     enterprise_id: Series[str] = pa.Field(
+        uscc_check_character=(),
         description="Unified Social Credit Code, 18 characters with a valid "
         "check character (GB 32100-2015); unique",
         metadata=_meta("统一社会信用代码"),
@@ -122,39 +135,24 @@ class Enterprises(_Contract):
         metadata=_meta("注册资本", "万元 (10,000 CNY)"),
     )
 
-    @pa.check("enterprise_id", name="uscc_check_character")
-    @classmethod
-    def _enterprise_id_is_uscc(cls, series: pd.Series) -> pd.Series:
-        return _uscc_check(series)
-
     class Config:
         unique = ["enterprise_id"]  # noqa: RUF012 (pandera config)
 
 
 class _Monthly(_Contract):
+    """One row per enterprise and month."""
+
     enterprise_id: Series[str] = pa.Field(
+        uscc_check_character=(),
         description="Enterprise code; must exist in enterprises",
         metadata=_meta("统一社会信用代码"),
     )
     period: Series[str] = pa.Field(
+        period_format=(),
+        period_not_in_future=(),
         description="Month as YYYY-MM, not in the future; unique with enterprise_id",
         metadata=_meta("所属月份", "YYYY-MM"),
     )
-
-    @pa.check("enterprise_id", name="uscc_check_character")
-    @classmethod
-    def _enterprise_id_is_uscc(cls, series: pd.Series) -> pd.Series:
-        return _uscc_check(series)
-
-    @pa.check("period", name="period_format")
-    @classmethod
-    def _period_is_month(cls, series: pd.Series) -> pd.Series:
-        return _period_format(series)
-
-    @pa.check("period", name="period_not_in_future")
-    @classmethod
-    def _period_not_future(cls, series: pd.Series) -> pd.Series:
-        return _period_not_future(series)
 
     class Config:
         unique = ["enterprise_id", "period"]  # noqa: RUF012 (pandera config)
@@ -242,10 +240,13 @@ class Events(_Contract):
     """``events`` -- confirmed wage-arrears cases (the labels)."""
 
     enterprise_id: Series[str] = pa.Field(
+        uscc_check_character=(),
         description="Enterprise code; must exist in enterprises",
         metadata=_meta("统一社会信用代码"),
     )
     period: Series[str] = pa.Field(
+        period_format=(),
+        period_not_in_future=(),
         description="Month the arrears were confirmed, YYYY-MM",
         metadata=_meta("欠薪确认月份", "YYYY-MM"),
     )
@@ -255,21 +256,6 @@ class Events(_Contract):
     amount_owed: Series[float] = pa.Field(
         gt=0, description="Wages owed", metadata=_meta("欠薪金额", "CNY")
     )
-
-    @pa.check("enterprise_id", name="uscc_check_character")
-    @classmethod
-    def _enterprise_id_is_uscc(cls, series: pd.Series) -> pd.Series:
-        return _uscc_check(series)
-
-    @pa.check("period", name="period_format")
-    @classmethod
-    def _period_is_month(cls, series: pd.Series) -> pd.Series:
-        return _period_format(series)
-
-    @pa.check("period", name="period_not_in_future")
-    @classmethod
-    def _period_not_future(cls, series: pd.Series) -> pd.Series:
-        return _period_not_future(series)
 
 
 #: Warning levels, highest first (红/橙/黄 as in the 安薪云 risk map).
@@ -368,8 +354,9 @@ def contract_markdown() -> str:
     lines = [
         "# Data contract / 数据契约",
         "",
-        "<!-- Generated by `python -m anxin.schemas` from anxin/schemas.py. "
-        "Do not edit by hand: a test compares this file with the models. -->",
+        "<!-- Generated by `python -m anxin._docs` (`make docs`) from "
+        "anxin/schemas.py. Do not edit by hand: a test compares this file with "
+        "the models. -->",
         "",
         "A data directory holds one file per table, `NAME.parquet` or "
         "`NAME.csv` (UTF-8, GBK or GB18030; detected, or pass `--encoding`). "
@@ -425,7 +412,3 @@ def contract_markdown() -> str:
     ]
     lines += [f"| {k} | {zh} | {en} |" for k, (zh, en) in INDUSTRIES.items()]
     return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":  # pragma: no cover
-    print(contract_markdown(), end="")

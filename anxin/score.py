@@ -34,9 +34,10 @@ import pandas as pd
 from anxin._version import __version__
 from anxin.drift import PSI_ALERT
 from anxin.exceptions import DriftWarning
+from anxin.explain import attach_reasons
 from anxin.features import build_features
 from anxin.levels import LevelPolicy
-from anxin.predict import _attach_reasons, _policy, _score_frame, load_model
+from anxin.predict import _policy, _score_frame, load_model
 from anxin.schemas import LEVELS
 from anxin.tables import load_tables
 from anxin.validation import ValidationReport, validate
@@ -223,7 +224,7 @@ def score_month(
     say("predict")
     out, levels = _score_frame(m, feats, month, _policy(policy))
     say("explain")
-    scored = _attach_reasons(m, feats, out, levels, explain, top_k, 50_000, 0)
+    scored = attach_reasons(m, feats, out, levels, explain, top_k)
     say("drift")
     drift = _drift(m, feats, out["risk_score"].to_numpy())
     alerts = drift[drift["alert"]]

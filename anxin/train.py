@@ -680,24 +680,16 @@ def train(
     )
     lift = lift_table(y_te, test_score)
     slices = {
-        "industry": slice_metrics(
+        kind: slice_metrics(
             y_te,
             test_score,
             months_te,
-            te["industry"].astype("str").to_numpy()
-            if "industry" in te
+            te[kind].astype("str").to_numpy()
+            if kind in te
             else np.full(len(te), "all"),
-            "industry",
-        ),
-        "region": slice_metrics(
-            y_te,
-            test_score,
-            months_te,
-            te["region"].astype("str").to_numpy()
-            if "region" in te
-            else np.full(len(te), "all"),
-            "region",
-        ),
+            kind,
+        )
+        for kind in ("industry", "region")
     }
 
     t = time.perf_counter()

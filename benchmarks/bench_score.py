@@ -61,7 +61,8 @@ def overhead(tmp: str) -> None:
     import numpy as np
 
     import anxin
-    from anxin.predict import _attach_reasons, _score_frame
+    from anxin.explain import attach_reasons
+    from anxin.predict import _score_frame
 
     results: dict[str, float] = {}
     with anxin.config_context(today="2026-11", home=tmp):
@@ -78,7 +79,7 @@ def overhead(tmp: str) -> None:
         with timed(results, "bare_pred_contrib_s"):
             model.booster.predict(sub, pred_contrib=True)
         with timed(results, "anxin_explain_s"):
-            _attach_reasons(model, feats, out, levels, "alerts", 3, 50_000, 0)
+            attach_reasons(model, feats, out, levels, "alerts", 3)
     emit(
         {
             **results,

@@ -30,7 +30,7 @@ def test_every_command_has_help_with_an_example_and_is_documented(
 
 def test_cli_doc_is_generated_from_the_commands() -> None:
     assert (DOCS / "cli.md").read_text("utf-8") == cli_markdown(), (
-        "docs/cli.md is stale: run `python -m anxin._clidoc > docs/cli.md`"
+        "docs/cli.md is stale: run `make docs`"
     )
 
 

@@ -14,7 +14,7 @@ ROOT = Path(__file__).parents[1]
 def test_data_contract_doc_matches_the_models() -> None:
     assert (ROOT / "docs" / "data-contract.md").read_text("utf-8") == (
         contract_markdown()
-    ), "docs/data-contract.md is stale: run `python -m anxin.schemas`"
+    ), "docs/data-contract.md is stale: run `make docs`"
 
 
 def test_features_doc_matches_the_catalogue() -> None:

@@ -134,22 +134,59 @@ def promotion(console: Console, decision: Any, alert_volume: float) -> None:
 
 
 class steps:
-    """Context manager giving a ``step(name)`` callback backed by a spinner."""
+    """Context manager giving a ``step(name)`` callback backed by a progress bar.
 
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self._status: Any = None
+    Each call marks the previous step done and starts the next; the bar shows
+    the step, how many are done and the time elapsed.
+    """
+
+    #: The steps of a scoring run, in order (a bar needs its total up front).
+    SCORING = (
+        "load model",
+        "validate",
+        "features",
+        "predict",
+        "explain",
+        "drift",
+        "write",
+        "log",
+    )
+
+    def __init__(self, console: Console, names: tuple[str, ...] = SCORING) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description:<12}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self.task = self.progress.add_task("starting", total=len(names))
+        self._started = False
 
     def __enter__(self) -> Any:
-        self._status = self.console.status("starting")
-        self._status.__enter__()
+        self.progress.__enter__()
         return self._step
 
     def _step(self, name: str) -> None:
-        self._status.update(f"{name} ...")
+        if self._started:
+            self.progress.advance(self.task)
+        self._started = True
+        self.progress.update(self.task, description=name)
 
-    def __exit__(self, *exc: object) -> None:
-        self._status.__exit__(*exc)
+    def __exit__(self, *exc: Any) -> None:
+        self.progress.update(self.task, completed=self.progress.tasks[0].total)
+        self.progress.__exit__(*exc)
 
 
 def warnings_table(scores: Any, top: int, title: str) -> Table:

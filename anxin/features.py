@@ -86,9 +86,11 @@ def feature_names(kind: str | None = None) -> list[str]:
 class _Grid:
     """Dense (enterprise, month) layout of the window being computed.
 
-    Column ``c`` of a grid is month ``m0 + c - LOOKBACK``; the first
-    ``LOOKBACK`` columns are padding (missing) so that looking ``k`` months
-    back from a target month is always a plain slice.
+    Column ``c`` of a grid is month ``m0 + c - pad``. The first ``pad``
+    columns are padding (missing), so that looking up to ``LOOKBACK`` months
+    back from every target month is a plain slice: 12 when the first target
+    is the first month of data (training), none when the targets have a full
+    year of data before them (scoring), which halves the grids.
     """
 
     ids: pa.Array  # sorted enterprise ids; position = enterprise code
@@ -101,11 +103,15 @@ class _Grid:
         return len(self.ids)
 
     @property
+    def pad(self) -> int:
+        return max(0, LOOKBACK - int(self.targets[0] - self.m0))
+
+    @property
     def width(self) -> int:
-        return LOOKBACK + self.n_months
+        return self.pad + self.n_months
 
     def cols(self) -> np.ndarray:
-        return self.targets - self.m0 + LOOKBACK
+        return self.targets - self.m0 + self.pad
 
     def view(self, x: np.ndarray, k: int) -> np.ndarray:
         """Values ``k`` months before each target month: shape (rows, targets)."""
@@ -153,8 +159,8 @@ def _scatter(
     if frame is None or frame.empty:
         return out, present
     month = _calendar.series_to_index(frame["period"]).astype(np.int64)
-    col = month - grid.m0 + LOOKBACK
-    keep = (col >= LOOKBACK) & (col < grid.width)
+    col = month - grid.m0 + grid.pad
+    keep = (col >= grid.pad) & (col < grid.width)
     sub = frame if keep.all() else frame.loc[keep]
     flat = _codes(grid.ids, sub["enterprise_id"], table) * grid.width + col[keep]
     present.ravel()[flat] = True

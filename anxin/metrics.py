@@ -21,6 +21,24 @@ def _pct(v: float) -> str:
     return f"{round(v * 100):d}pct"
 
 
+def _month_ranks(
+    score: np.ndarray, months: np.ndarray, tiebreak: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rank of each row within its month (0 = highest) and its month's size."""
+    score = np.asarray(score, dtype=np.float64)
+    months = np.asarray(months)
+    tb = np.zeros_like(score) if tiebreak is None else np.asarray(tiebreak, float)
+    order = np.lexsort((-tb, -score, months))
+    sorted_months = months[order]
+    starts = np.flatnonzero(np.r_[True, sorted_months[1:] != sorted_months[:-1]])
+    sizes = np.diff(np.r_[starts, len(order)])
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order)) - np.repeat(starts, sizes)
+    size = np.empty(len(order), dtype=np.int64)
+    size[order] = np.repeat(sizes, sizes)
+    return rank, size
+
+
 def top_share(
     score: np.ndarray,
     months: np.ndarray,
@@ -30,19 +48,14 @@ def top_share(
     """Boolean mask of the top ``share`` of each month by ``score``.
 
     Ties are broken by ``tiebreak`` (higher first), then by position.
+
+    Examples
+    --------
+    >>> top_share(np.array([0.1, 0.9, 0.5, 0.7]), np.array([1, 1, 2, 2]), 0.5)
+    array([False,  True, False,  True])
     """
-    score = np.asarray(score, dtype=np.float64)
-    months = np.asarray(months)
-    tb = np.zeros_like(score) if tiebreak is None else np.asarray(tiebreak, float)
-    order = np.lexsort((-tb, -score, months))
-    sorted_months = months[order]
-    starts = np.flatnonzero(np.r_[True, sorted_months[1:] != sorted_months[:-1]])
-    sizes = np.diff(np.r_[starts, len(order)])
-    rank = np.arange(len(order)) - np.repeat(starts, sizes)
-    k = np.repeat(np.ceil(share * sizes - 1e-9).astype(int), sizes)
-    mask = np.zeros(len(score), dtype=bool)
-    mask[order[rank < k]] = True
-    return mask
+    rank, size = _month_ranks(score, months, tiebreak)
+    return rank < np.ceil(share * size - 1e-9)
 
 
 def evaluate(
@@ -86,8 +99,9 @@ def evaluate(
     out["log_loss"] = (
         float(skm.log_loss(y, clipped, labels=[0, 1])) if y.size else float("nan")
     )
+    rank, size = _month_ranks(score, months, tiebreak)
     for v in volumes:
-        flagged = top_share(score, months, v, tiebreak)
+        flagged = rank < np.ceil(v * size - 1e-9)
         tp = float(y[flagged].sum())
         positives, n_flagged = float(y.sum()), float(flagged.sum())
         out[f"recall_at_{_pct(v)}"] = tp / positives if positives else float("nan")

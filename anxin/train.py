@@ -305,11 +305,14 @@ def _prepare(
     cat_levels: dict[str, list[str]] = {}
     for name in features:
         col = frame[name]
-        if (
-            isinstance(col.dtype, pd.CategoricalDtype)
-            or col.dtype == object
-            or (pd.api.types.is_string_dtype(col.dtype))
-        ):
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            # keep the codes; levels as text, unused ones dropped
+            col = col.cat.remove_unused_categories()
+            col = col.cat.rename_categories([str(c) for c in col.cat.categories])
+            order = sorted(col.cat.categories)
+            frame[name] = col.cat.reorder_categories(order)
+            cat_levels[name] = order
+        elif col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
             values = col.astype("str")
             levels = sorted(pd.unique(values[col.notna()]).tolist())
             frame[name] = pd.Categorical(values.where(col.notna()), categories=levels)
@@ -411,7 +414,7 @@ def _tune(
 
 
 def _logreg(
-    prep: _Prepared, train: pd.DataFrame, seed: int, max_rows: int = 100_000
+    prep: _Prepared, x: pd.DataFrame, y: np.ndarray, seed: int, max_rows: int = 50_000
 ) -> Any:
     """Logistic regression on the same features (signed-log, imputed, scaled)."""
     from sklearn.compose import ColumnTransformer
@@ -422,8 +425,10 @@ def _logreg(
 
     numeric = [f for f in prep.features if f not in prep.categorical]
     cats = list(prep.categorical)
-    if len(train) > max_rows:
-        train = train.sample(n=max_rows, random_state=seed)
+    if len(x) > max_rows:
+        keep = np.random.default_rng(seed).choice(len(x), size=max_rows, replace=False)
+        keep.sort()
+        x, y = x.iloc[keep], y[keep]
     signed_log = FunctionTransformer(
         lambda x: np.sign(x) * np.log1p(np.abs(x)), feature_names_out="one-to-one"
     )
@@ -444,10 +449,10 @@ def _logreg(
         ]
     )
     pipe = Pipeline([("pre", pre), ("lr", LogisticRegression(C=0.1, max_iter=300))])
-    x = train[prep.features].copy()
+    x = x[prep.features].copy()
     for c in cats:
         x[c] = x[c].astype("str")
-    pipe.fit(x, train["label"].to_numpy())
+    pipe.fit(x, y)
     return pipe
 
 
@@ -586,18 +591,22 @@ def train(
     )
     part = splits.assign(frame["period"])
     logger.info("splits: %s", splits)
-    tr, va, te = (frame[part == s] for s in ("train", "valid", "test"))
-    for name, sub in (("train", tr), ("valid", va), ("test", te)):
-        if sub.empty or sub["label"].sum() == 0:
+    # one take per split (rows and feature columns together: no second copy)
+    masks = {s: part == s for s in ("train", "valid", "test")}
+    x_tr, x_va, x_te = (frame.loc[masks[s], prep.features] for s in masks)
+    y_tr, y_va, y_te = (frame.loc[masks[s], "label"].to_numpy() for s in masks)
+    months_va, months_te = (
+        frame.loc[masks[s], "period"].to_numpy() for s in ("valid", "test")
+    )
+    for name, y in (("train", y_tr), ("valid", y_va), ("test", y_te)):
+        if len(y) == 0 or y.sum() == 0:
             raise InvalidParameterError(
                 f"The {name} split ({'..'.join(getattr(splits, name))}) "
-                f"has {len(sub)} rows and {int(sub['label'].sum())} positives; every "
+                f"has {len(y)} rows and {int(y.sum())} positives; every "
                 "split needs positives. Supply more history or change the splits.",
                 parameter="splits",
             )
     lgb_params = {**DEFAULT_PARAMS, **(params or {}), "seed": seed, "num_threads": jobs}
-    x_tr, x_va, x_te = (s[prep.features] for s in (tr, va, te))
-    y_tr, y_va, y_te = (s["label"].to_numpy() for s in (tr, va, te))
 
     t = time.perf_counter()
     if tune:
@@ -644,14 +653,13 @@ def train(
     t = time.perf_counter()
     test_margin = np.asarray(booster.predict(x_te, raw_score=True))
     test_score = calibrator.transform(test_margin)
-    months_te = te["period"].to_numpy()
     model_test = evaluate(y_te, test_score, months_te)
-    model_valid = evaluate(y_va, valid_score, va["period"].to_numpy())
+    model_valid = evaluate(y_va, valid_score, months_va)
     # baseline (a): today's rule score, calibrated on validation for the
     # probability metrics; ties broken by a seeded shuffle, not by row order
-    usable = tuple(r for r in RULES if r.feature in te.columns)
+    usable = tuple(r for r in RULES if r.feature in x_te.columns)
     rules_test: dict[str, float] | None = None
-    rules_te = np.zeros(len(te))
+    rules_te = np.zeros(len(x_te))
     if len(usable) < len(RULES):
         logger.warning(
             "rule baseline: the data lack %s; %s",
@@ -659,9 +667,9 @@ def train(
             "those rules are left out" if usable else "no rule baseline",
         )
     if usable:
-        rules_va, rules_te = rule_score(va, usable), rule_score(te, usable)
+        rules_va, rules_te = rule_score(x_va, usable), rule_score(x_te, usable)
         rules_cal = Calibrator("isotonic").fit(rules_va, y_va)
-        tiebreak = np.random.default_rng(seed).random(len(te))
+        tiebreak = np.random.default_rng(seed).random(len(x_te))
         rules_test = evaluate(
             y_te,
             rules_cal.transform(rules_te) + 1e-9 * rules_te,
@@ -669,8 +677,8 @@ def train(
             tiebreak=tiebreak,
         )
     # baseline (b): logistic regression on the same features
-    pipe = _logreg(prep, tr, seed)
-    logreg_score = _logreg_predict(pipe, prep, te)
+    pipe = _logreg(prep, x_tr, y_tr, seed)
+    logreg_score = _logreg_predict(pipe, prep, x_te)
     logreg_test = evaluate(y_te, logreg_score, months_te)
     timings["evaluate"] = time.perf_counter() - t
 
@@ -684,9 +692,9 @@ def train(
             y_te,
             test_score,
             months_te,
-            te[kind].astype("str").to_numpy()
-            if kind in te
-            else np.full(len(te), "all"),
+            (x_te[kind] if kind in x_te else pd.Series("all", index=x_te.index))
+            .astype("str")
+            .to_numpy(),
             kind,
         )
         for kind in ("industry", "region")
@@ -740,10 +748,11 @@ def train(
         group_importance=group_importance,
         policy=policy,
         spec=spec,
-        rows={s: len(x) for s, x in (("train", tr), ("valid", va), ("test", te))},
+        rows={"train": len(y_tr), "valid": len(y_va), "test": len(y_te)},
         positives={
-            s: int(x["label"].sum())
-            for s, x in (("train", tr), ("valid", va), ("test", te))
+            "train": int(y_tr.sum()),
+            "valid": int(y_va.sum()),
+            "test": int(y_te.sum()),
         },
         alert_volume=alert_volume,
     )
@@ -770,8 +779,7 @@ def train(
             prep,
             frame,
             lgb_params,
-            tr,
-            te,
+            x_te,
             y_te,
             curves,
             calibration=calibration,
@@ -822,7 +830,7 @@ def _reference(
 
 
 def _importance(
-    model: ArrearsModel, x_test: pd.DataFrame, seed: int, max_rows: int = 5_000
+    model: ArrearsModel, x_test: pd.DataFrame, seed: int, max_rows: int = 2_000
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     sample = (
         x_test
@@ -857,8 +865,7 @@ def _log_run(
     prep: _Prepared,
     frame: pd.DataFrame,
     lgb_params: dict[str, Any],
-    tr: pd.DataFrame,
-    te: pd.DataFrame,
+    x_te: pd.DataFrame,
     y_te: np.ndarray,
     scores: dict[str, np.ndarray],
     *,
@@ -918,7 +925,7 @@ def _log_run(
                 # MLflow's hint about integer columns concerns the 0/1 label
                 warnings.filterwarnings("ignore", message="Hint: Inferred schema")
                 dataset = mlflow.data.from_pandas(  # type: ignore[attr-defined]
-                    frame.head(100_000) if len(frame) > 100_000 else frame,
+                    frame.head(10_000),  # a sample: the digest names the whole
                     name="anxin-panel",
                     targets="label",
                     digest=tags["data_fingerprint"],
@@ -950,7 +957,7 @@ def _log_run(
                 mlflow.log_artifacts(str(out / "plots"), artifact_path="plots")
                 mlflow.log_artifacts(str(tables), artifact_path="tables")
                 mlflow.log_artifact(str(out / "model_card.md"))
-            info = tracking.log_model(result.model, te.head(5))
+            info = tracking.log_model(result.model, x_te.head(5))
             result.run_id = run.info.run_id
             result.model_uri = info.model_uri
             if register:

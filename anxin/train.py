@@ -815,7 +815,7 @@ def _reference(
     prep: _Prepared,
     valid_score: np.ndarray,
     seed: int,
-    max_rows: int = 200_000,
+    max_rows: int = 50_000,
 ) -> Reference:
     sample = x_train
     if len(sample) > max_rows:

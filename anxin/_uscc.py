@@ -16,6 +16,7 @@ WEIGHTS = np.array([pow(3, i, 31) for i in range(17)], dtype=np.int64)
 _LOOKUP = np.full(128, -1, dtype=np.int64)
 for _value, _char in enumerate(ALPHABET):
     _LOOKUP[ord(_char)] = _value
+_LOOKUP8 = _LOOKUP.astype(np.int8)
 
 
 def check_character(body: str) -> str:
@@ -53,11 +54,11 @@ def valid_mask(codes: pd.Series) -> np.ndarray:
     if not ok.any():
         return out
     fixed = values[ok].to_numpy(dtype="U18")
-    chars = fixed.view(np.uint32).reshape(-1, 18).astype(np.int64)
+    chars = fixed.view(np.uint32).reshape(-1, 18)
     ascii_ok = (chars < 128).all(axis=1)
-    mapped = _LOOKUP[np.minimum(chars, 127)]
+    mapped = _LOOKUP8[np.minimum(chars, 127)]  # int8: -1 outside the alphabet
     alphabet_ok = (mapped >= 0).all(axis=1) & ascii_ok
-    total = mapped[:, :17] @ WEIGHTS
+    total = mapped[:, :17].astype(np.int32) @ WEIGHTS.astype(np.int32)
     check = (31 - total % 31) % 31
     out[ok] = alphabet_ok & (check == mapped[:, 17])
     return out

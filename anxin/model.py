@@ -169,18 +169,32 @@ class ArrearsModel:
                 column=missing[0],
             )
         cols: dict[str, Any] = {}
+        ready = True  # a frame from build_features needs no conversion at all
         for name in self.spec.features:
+            col = frame[name]
             if name in self.spec.categorical:
                 levels = self.spec.categorical[name]
-                text = frame[name].astype("str").where(frame[name].notna())
+                if (
+                    isinstance(col.dtype, pd.CategoricalDtype)
+                    and list(col.cat.categories) == levels
+                ):
+                    cols[name] = col
+                    continue
+                ready = False
+                text = col.astype("str").where(col.notna())
                 # unseen levels (a new county) become missing, explicitly
                 cols[name] = pd.Categorical(
                     text.where(text.isin(levels)), categories=levels
                 )
+            elif col.dtype == np.float32:
+                cols[name] = col
             else:
-                cols[name] = pd.to_numeric(frame[name], errors="coerce").to_numpy(
+                ready = False
+                cols[name] = pd.to_numeric(col, errors="coerce").to_numpy(
                     dtype=np.float32, na_value=np.nan
                 )
+        if ready:
+            return frame[self.spec.features]
         return pd.DataFrame(cols, index=frame.index)
 
     # -- scores --------------------------------------------------------------

@@ -27,6 +27,7 @@ from anxin.explain import EXPLAIN_MODES, attach_reasons
 from anxin.features import build_features
 from anxin.levels import LevelPolicy
 from anxin.model import ArrearsModel
+from anxin.schemas import LEVELS
 from anxin.tables import Tables
 
 __all__ = ["PREDICT_COLUMNS", "explain", "load_model", "predict"]
@@ -134,33 +135,41 @@ def _score_frame(
     n_jobs: int = 0,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     score = model.predict_proba(feats, n_jobs=n_jobs)
-    region = (
-        feats["region"].astype("str").to_numpy(dtype=object)
-        if "region" in feats
-        else None
-    )
-    levels = model.levels(score, region, policy)
-    order = np.lexsort((feats["enterprise_id"].astype("str").to_numpy(), -score))
-    rank = np.empty(len(score), dtype=np.int64)
-    rank[order] = np.arange(1, len(score) + 1)
+    n = len(score)
+    region = feats["region"].astype("str") if "region" in feats else None
+    active = policy or model.policy
+    by_region = None
+    if active.by == "region" and region is not None:
+        by_region = region.to_numpy(dtype=object)
+    levels = model.levels(score, by_region, policy)
+    ids = feats["enterprise_id"].astype("str")
+    # rank 1 = highest risk; ties go to the lower enterprise code (frames from
+    # build_features are sorted by code, so a stable sort is enough)
+    if ids.is_monotonic_increasing:
+        order = np.argsort(-score, kind="stable")
+    else:
+        order = np.lexsort((ids.to_numpy(), -score))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(1, n + 1)
+
+    def repeat(value: str) -> pd.Categorical[str]:
+        return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), pd.Index([value]))
+
     out = pd.DataFrame(
         {
-            "enterprise_id": feats["enterprise_id"].astype("str").to_numpy(),
-            "as_of": np.full(len(score), as_of, dtype=object),
+            "enterprise_id": ids.array,
+            "as_of": repeat(as_of),
             "risk_score": score,
-            "risk_level": levels.astype(str),
+            "risk_level": pd.Categorical(levels, categories=list(LEVELS)),
             "rank": rank,
-            "model_name": model.name,
-            "model_version": str(model.version),
+            "model_name": repeat(model.name),
+            "model_version": repeat(str(model.version)),
             "industry": (
-                feats["industry"].astype("str").to_numpy()
-                if "industry" in feats
-                else None
+                feats["industry"].astype("str").array if "industry" in feats else None
             ),
-            "region": region,
+            "region": region.array if region is not None else None,
         }
     )
-    out["as_of"] = out["as_of"].astype("str")
     return out, levels
 
 
@@ -192,6 +201,8 @@ def predict(
     -------
     DataFrame
         :data:`PREDICT_COLUMNS`, one row per enterprise, ``rank`` 1 = highest.
+        The repeated labels (``as_of``, ``risk_level``, ``model_name``,
+        ``model_version``) are pandas categoricals of text.
     """
     m = load_model(model)
     feats, month = _features(data, as_of)

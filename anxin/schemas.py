@@ -13,12 +13,15 @@ validation time by :func:`anxin.validate`, which also names each rule.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pandera.extensions
 import pandera.pandas as pa
+import pyarrow as pa_arrow
+import pyarrow.compute as pc
 from pandera.typing import Series
 
 from anxin import _uscc
@@ -76,25 +79,52 @@ def _meta(zh: str, unit: str = "") -> dict[str, Any]:
 # reported under these names.
 
 
+def arrow_text(series: pd.Series) -> pa_arrow.Array:
+    """A text column as one pyarrow string array (nulls kept)."""
+    arr = pa_arrow.Array.from_pandas(series.astype("string"))
+    if isinstance(arr, pa_arrow.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr
+
+
+def _by_distinct(
+    series: pd.Series, rule: Callable[[pd.Series], np.ndarray]
+) -> pd.Series:
+    """Apply ``rule`` to the distinct values only, then map back to the rows.
+
+    Monthly tables repeat each enterprise code and each month many times; a
+    province's payroll has 10+ million rows but about a million codes and a
+    dozen months, so checking distinct values is ~10x cheaper.
+    """
+    encoded = pc.dictionary_encode(arrow_text(series))  # one hashing pass
+    distinct = pd.Series(encoded.dictionary.to_pylist(), dtype="string")
+    ok = np.append(np.asarray(rule(distinct), dtype=bool), False)  # last: null
+    codes = encoded.indices.fill_null(len(distinct)).to_numpy(zero_copy_only=False)
+    return pd.Series(ok[codes], index=series.index)
+
+
+def _is_month(values: pd.Series) -> np.ndarray:
+    return values.str.fullmatch(PERIOD_PATTERN.pattern).fillna(False).to_numpy(bool)
+
+
 @pandera.extensions.register_check_method()
 def uscc_check_character(series: pd.Series) -> pd.Series:
     """A valid 统一社会信用代码 (GB 32100-2015 check character)."""
-    return pd.Series(_uscc.valid_mask(series), index=series.index)
+    return _by_distinct(series, _uscc.valid_mask)
 
 
 @pandera.extensions.register_check_method()
 def period_format(series: pd.Series) -> pd.Series:
     """A month written ``YYYY-MM``."""
-    return series.astype("string").str.fullmatch(PERIOD_PATTERN.pattern).fillna(False)
+    return _by_distinct(series, _is_month)
 
 
 @pandera.extensions.register_check_method()
 def period_not_in_future(series: pd.Series) -> pd.Series:
     """Not after the current month (``ANXIN_TODAY``)."""
+    today = get_config().today
     # malformed periods are reported by period_format; don't report twice
-    text = series.astype("string")
-    well_formed = text.str.fullmatch(PERIOD_PATTERN.pattern).fillna(False)
-    return ~well_formed | (text <= get_config().today).fillna(True)
+    return ~_by_distinct(series, lambda v: _is_month(v) & (v > today).to_numpy(bool))
 
 
 class _Contract(pa.DataFrameModel):

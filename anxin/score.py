@@ -157,6 +157,24 @@ def _drift(model: Any, feats: pd.DataFrame, scores: np.ndarray) -> pd.DataFrame:
     return frame
 
 
+class _Steps:
+    """Times each named step and passes the name on (to a progress display)."""
+
+    def __init__(self, step: Step | None) -> None:
+        self.step = step
+        self.timings: dict[str, float] = {}
+        self._name = ""
+        self._start = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        if self._name:
+            self.timings[self._name] = round(now - self._start, 2)
+        self._name, self._start = name, now
+        if self.step is not None:
+            self.step(name)
+
+
 def _csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
     def write(path: Path) -> None:
         frame.to_csv(path, index=False)
@@ -211,8 +229,9 @@ def score_month(
     ContractError
         If the data break the contract at table level (nothing is written).
     """
-    say = step or (lambda _: None)
     t0 = time.perf_counter()
+    say = _Steps(step)
+
     say("load model")  # first: a missing model fails before any data is read
     m = load_model(model, tracking_uri=tracking_uri)
     say("validate")
@@ -283,7 +302,9 @@ def score_month(
         scored.to_parquet(path, index=False)
 
     def write_json(path: Path) -> None:
+        say("write summary")
         summary["seconds"] = round(time.perf_counter() - t0, 2)
+        summary["timings"] = dict(say.timings)
         path.write_text(json.dumps(summary, ensure_ascii=False, indent=2), "utf-8")
 
     writers: dict[str, Callable[[Path], None]] = {

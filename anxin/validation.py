@@ -18,11 +18,18 @@ from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
 from anxin.config import get_config
 from anxin.exceptions import ContractError
-from anxin.schemas import PERIOD_PATTERN, REQUIRED_TABLES, SCHEMAS, TABLE_NAMES
+from anxin.schemas import (
+    PERIOD_PATTERN,
+    REQUIRED_TABLES,
+    SCHEMAS,
+    TABLE_NAMES,
+    arrow_text,
+)
 from anxin.tables import Tables
 
 __all__ = ["QUARANTINE_COLUMNS", "RULES", "ValidationReport", "validate"]
@@ -187,14 +194,16 @@ def _schema_for(
     schema = copy.deepcopy(SCHEMAS[name].to_schema())
     schema.report_duplicates = "exclude_first"
     if known_ids is not None and "enterprise_id" in schema.columns:
-        ids = pd.Index(known_ids)
+        ids = arrow_text(known_ids)
         column = schema.columns["enterprise_id"]
+
+        def known(s: pd.Series) -> pd.Series:
+            hit = pc.fill_null(pc.is_in(arrow_text(s), value_set=ids), False)
+            return pd.Series(hit.to_numpy(zero_copy_only=False), index=s.index)
+
         schema = schema.update_column(
             "enterprise_id",
-            checks=[
-                *column.checks,
-                pa.Check(lambda s: s.isin(ids), name="known_enterprise"),
-            ],
+            checks=[*column.checks, pa.Check(known, name="known_enterprise")],
         )
     if name == "enterprises" and last_period is not None:
         cutoff = pd.Period(last_period, freq="M").end_time

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -37,6 +38,17 @@ QuietOpt = Annotated[
 ]
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    logging.getLogger("anxin").warning("%s: %s", category.__name__, message)
+
+
 def _setup_logging(verbose: int = 0, quiet: bool = False) -> None:
     if quiet:
         level = logging.ERROR
@@ -57,6 +69,8 @@ def _setup_logging(verbose: int = 0, quiet: bool = False) -> None:
     # MLflow configures its loggers when first imported; its INFO chatter
     # (database migrations, input-example checks) is not for our users
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING" if verbose < 2 else "INFO")
+    # warnings (drift, ...) are shown as one log line, not with a file path
+    warnings.showwarning = _show_warning
     for noisy in ("mlflow", "alembic", "urllib3", "git"):
         logging.getLogger(noisy).setLevel(
             logging.WARNING if verbose < 2 else logging.INFO

@@ -113,3 +113,19 @@ def test_demo_runs_the_whole_chain(
     store = anxin.CaseStore()
     assert len(store.list()) > 0
     store.close()
+
+
+def test_warnings_print_as_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    import warnings
+
+    from anxin import DriftWarning
+    from anxin.cli import _setup_logging
+
+    with warnings.catch_warnings():
+        _setup_logging()
+        warnings.warn(
+            "Scoring data for 2026-06 have drifted", DriftWarning, stacklevel=1
+        )
+    err = capsys.readouterr().err
+    assert "DriftWarning: Scoring data for 2026-06 have drifted" in err
+    assert ".py:" not in err  # no file path and line, as Python would print

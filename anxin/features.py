@@ -390,7 +390,6 @@ class _Inputs:
     grids: dict[str, np.ndarray]
     static: dict[str, np.ndarray]
     peer_mean: dict[int, np.ndarray]  # k -> (targets, segments) mean change
-    seg: np.ndarray
 
 
 _PAYROLL = (
@@ -687,7 +686,7 @@ def _panel(
     static, levels = _static(tables, g)
     n_seg = len(levels[0]) * len(levels[1])
     peer = _peer_means(g, grids["insured_headcount"], active, static["seg"], n_seg)
-    inp = _Inputs(g, grids, static, peer, static["seg"])
+    inp = _Inputs(g, grids, static, peer)
 
     mask = g.view(active, 0)
     per_row = mask.sum(axis=1)

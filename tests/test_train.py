@@ -288,3 +288,13 @@ def test_model_artifacts_hold_no_pickle(
     np.testing.assert_allclose(
         model.predict_proba(feats), result.model.predict_proba(feats)
     )
+
+
+def test_optuna_search_is_seeded(model_world: Tables) -> None:
+    a = train(model_world, tune=3, seed=4, log=False, num_boost_round=40)
+    b = train(model_world, tune=3, seed=4, log=False, num_boost_round=40)
+    params = a.model.booster.params
+    assert 15 <= int(params["num_leaves"]) <= 127
+    assert 0.02 <= float(params["learning_rate"]) <= 0.2
+    assert params["num_leaves"] != 15 or params["learning_rate"] != 0.05  # searched
+    assert a.model.booster.model_to_string() == b.model.booster.model_to_string()

@@ -230,11 +230,11 @@ def synth(
     state = mu + rng.normal(0, 0.3, n)
     living = ~entrant
     for t in range(T):
-        sector = 0.85 * sector + rng.normal(0, 0.06, n_ind)
-        local = 0.85 * local + rng.normal(0, 0.04, n_reg)
+        sector = 0.85 * sector + rng.normal(0, 0.02, n_ind)
+        local = 0.85 * local + rng.normal(0, 0.015, n_reg)
         if crunch_at <= t < crunch_at + 6:  # a property-sector crunch
-            sector[crunch_sector] -= 0.12
-            sector[codes == "E"] -= 0.05
+            sector[crunch_sector] -= 0.04
+            sector[codes == "E"] -= 0.015
         collapse = rng.random(n) < 0.0025
         state = (
             mu
@@ -254,7 +254,7 @@ def synth(
     season = _calendar.is_spring_festival_season(month_idx).astype(float)
     h_lag1 = np.concatenate([h[:, :1], h[:, :-1]], axis=1)
     logit = (
-        -7.0
+        -6.2
         - 1.25 * h
         - 0.55 * h_lag1
         + 0.75 * construction[:, None]

@@ -18,6 +18,9 @@ from anxin.validation import QUARANTINE_COLUMNS
 
 def _tiny(tables: Tables, n: int = 60) -> Tables:
     ids = tables.enterprises["enterprise_id"].iloc[:n]
+    assert tables.events is not None
+    with_events = tables.events["enterprise_id"].drop_duplicates().iloc[:6]
+    ids = pd.concat([ids, with_events]).drop_duplicates()
     keep = {
         name: frame[frame["enterprise_id"].isin(ids)].reset_index(drop=True)
         for name, frame in tables.items()

@@ -9,6 +9,8 @@ template of the group's strongest feature.
 
 from __future__ import annotations
 
+import functools
+import gc
 import json
 import string
 from typing import Any, Literal
@@ -16,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from anxin._catalogue import GROUPS, render_reason
+from anxin._catalogue import GROUPS, Feature, render_reason
 from anxin.exceptions import check_param
 from anxin.model import ArrearsModel
 
@@ -26,34 +28,31 @@ EXPLAIN_MODES = ("alerts", "all", "none")
 Explain = Literal["alerts", "all", "none"]
 
 
-def _fields(template: str) -> set[str]:
-    return {
+@functools.cache
+def _fields(template: str) -> frozenset[str]:
+    return frozenset(
         name
         for _, name, _, _ in string.Formatter().parse(template)
         if name and name not in ("value", "pct", "dir_zh", "dir_en")
-    }
+    )
 
 
-def _json_value(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
+#: Template fields whose text is fixed by the rounded value (see _display_key).
+_STANDARD = frozenset(
+    {("value", ".0f"), ("value", ",.0f"), ("pct", ""), ("dir_zh", ""), ("dir_en", "")}
+)
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return round(float(value), 6) if np.isfinite(value) else None
-    return None
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
+@functools.cache
+def _standard_fields(feature: Feature) -> bool:
+    """Whether the feature's sentences depend only on ``_display_key``."""
+    for template in (feature.reason_zh, feature.reason_en):
+        for _, name, spec, _ in string.Formatter().parse(template):
+            if name is None:
+                continue
+            if (name, spec or "") not in _STANDARD and spec != ".0%":
+                return False
+    return True
 
 
 def reasons_from_contributions(
@@ -82,59 +81,150 @@ def reasons_from_contributions(
         (log-odds), ``feature``, ``value`` (number, or None for a category or
         a missing value), ``value_text``, ``text_zh``, ``text_en``.
     """
+    # hundreds of thousands of small objects (lists, dicts, strings) are made
+    # here; the cyclic garbage collector would rescan them over and over
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _reasons(model, frame, contrib, top_k)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _reasons(
+    model: ArrearsModel, frame: pd.DataFrame, contrib: np.ndarray, top_k: int
+) -> list[list[dict[str, Any]]]:
     spec = model.spec
     features = spec.features
     groups = spec.groups()
     n, n_feat = contrib.shape[0], len(features)
-    member = np.zeros((n_feat, len(groups)))
     gidx = {g: i for i, g in enumerate(groups)}
     feat_group = np.array([gidx[spec.catalogue[f].group] for f in features])
+    member = np.zeros((n_feat, len(groups)))
     member[np.arange(n_feat), feat_group] = 1.0
     feat_contrib = contrib[:, :n_feat]
     by_group = feat_contrib @ member
     k = min(top_k, len(groups))
     top = np.argsort(-by_group, axis=1, kind="stable")[:, :k]
-    # strongest feature of each group: mask other groups with -inf
+    top_value = np.take_along_axis(by_group, top, axis=1)
+    # the strongest feature of each of the chosen groups
     best = np.empty((n, len(groups)), dtype=np.int64)
     for g in range(len(groups)):
         cols = np.flatnonzero(feat_group == g)
         best[:, g] = cols[np.argmax(feat_contrib[:, cols], axis=1)]
-    columns = {f: frame[f].to_numpy() for f in features}
+    top_feature = np.take_along_axis(best, top, axis=1)
+
+    # Everything per cell (row x reason) is prepared with numpy; the loop
+    # below only looks sentences up (or renders them once) and builds dicts.
+    used = [int(f) for f in np.unique(top_feature)]
+    numeric = [f for f in used if features[f] not in spec.categorical]
+    col_of = np.zeros(n_feat, dtype=np.int64)
+    col_of[numeric] = np.arange(len(numeric))
+    matrix = (
+        frame[[features[f] for f in numeric]].to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
+        if numeric
+        else np.full((n, 1), np.nan)
+    )
+    cell = matrix[np.arange(n)[:, None], col_of[top_feature]]  # (n, k)
+    is_cat = np.isin(top_feature, [f for f in used if f not in numeric])
+    cell[is_cat] = np.nan
+    finite = np.isfinite(cell)
+    number_l = np.where(finite, np.round(cell, 6), np.nan).tolist()
+    text_l = np.where(finite, np.char.mod("%.6g", cell), "").tolist()
+    round_l = np.where(finite, np.round(cell), 0).tolist()
+    pct_l = np.where(finite, np.round(np.abs(cell) * 100), 0).tolist()
+    sign_l = (cell >= 0).tolist()
+    finite_l = finite.tolist()
+    categories = {
+        f: frame[features[f]]
+        .astype("object")
+        .where(frame[features[f]].notna(), None)
+        .tolist()
+        for f in used
+        if f not in numeric
+    }
+    companions = {
+        f: sorted(
+            (
+                _fields(spec.catalogue[features[f]].reason_zh)
+                | _fields(spec.catalogue[features[f]].reason_en)
+            )
+            & set(frame.columns)
+        )
+        for f in used
+    }
+    extra_cols = {
+        name: frame[name].to_numpy(dtype=np.float64, na_value=np.nan).tolist()
+        for name in {c for cs in companions.values() for c in cs}
+    }
+    labels = [GROUPS.get(g, (g, g)) for g in groups]
+    # a sentence depends only on the displayed (rounded) numbers, which repeat
+    # a lot (counts of months, whole percentages): render each once
+    cacheable = {
+        f: f in numeric and _standard_fields(spec.catalogue[features[f]]) for f in used
+    }
+    sentences: dict[tuple[Any, ...], tuple[str, str]] = {}
+    contribution = np.round(top_value, 6).tolist()
+    positive = (top_value > 0).tolist()
+    top_l, feat_l = top.tolist(), top_feature.tolist()
+    no_extra: dict[str, Any] = {}
     out: list[list[dict[str, Any]]] = []
     for i in range(n):
         row_reasons = []
-        for g in top[i]:
-            value_g = float(by_group[i, g])
-            if value_g <= 0:
+        for j in range(k):
+            if not positive[i][j]:
                 break
-            f = features[best[i, g]]
-            spec_f = spec.catalogue[f]
-            value = _json_value(columns[f][i])
-            extra = {
-                name: columns[name][i]
-                for name in _fields(spec_f.reason_zh) | _fields(spec_f.reason_en)
-                if name in columns
-            }
-            zh, en = render_reason(spec_f, value, extra)
-            label = GROUPS.get(groups[g], (groups[g], groups[g]))
+            g, f = top_l[i][j], feat_l[i][j]
+            name = features[f]
+            extra = (
+                {c: extra_cols[c][i] for c in companions[f]}
+                if companions[f]
+                else no_extra
+            )
+            if f in categories:
+                value: Any = categories[f][i]
+                number, text = None, "" if value is None else str(value)
+            else:
+                value = number_l[i][j]
+                number = value if finite_l[i][j] else None
+                text = text_l[i][j]
+            key: tuple[Any, ...] | None = None
+            if cacheable[f]:
+                # companions are shown as whole percentages (".0%")
+                shown = tuple(
+                    round(v * 100) if v == v else None for v in extra.values()
+                )
+                key = (
+                    (f, round_l[i][j], pct_l[i][j], sign_l[i][j], shown)
+                    if finite_l[i][j]
+                    else (f, None, shown)
+                )
+            texts = sentences.get(key) if key is not None else None
+            if texts is None:
+                texts = render_reason(spec.catalogue[name], value, extra)
+                if key is not None:
+                    sentences[key] = texts
             row_reasons.append(
                 {
                     "group": groups[g],
-                    "group_zh": label[0],
-                    "group_en": label[1],
-                    "contribution": round(value_g, 6),
-                    "feature": f,
-                    "value": _number(value),
-                    "value_text": _text(value),
-                    "text_zh": zh,
-                    "text_en": en,
+                    "group_zh": labels[g][0],
+                    "group_en": labels[g][1],
+                    "contribution": contribution[i][j],
+                    "feature": name,
+                    "value": number,
+                    "value_text": text,
+                    "text_zh": texts[0],
+                    "text_en": texts[1],
                 }
             )
         out.append(row_reasons)
     return out
 
 
-def explain_mask(levels: np.ndarray, explain: str) -> np.ndarray:
+def explain_mask(levels: np.ndarray | pd.Categorical, explain: str) -> np.ndarray:
     """Which rows to explain: ``alerts`` (yellow and above), ``all`` or ``none``."""
     check_param(
         "explain",
@@ -147,14 +237,14 @@ def explain_mask(levels: np.ndarray, explain: str) -> np.ndarray:
         return np.ones(levels.shape, dtype=bool)
     if explain == "none":
         return np.zeros(levels.shape, dtype=bool)
-    return levels != "none"
+    return np.asarray(levels != "none", dtype=bool)
 
 
 def attach_reasons(
     model: ArrearsModel,
     feats: pd.DataFrame,
     out: pd.DataFrame,
-    levels: np.ndarray,
+    levels: np.ndarray | pd.Categorical,
     mode: str,
     top_k: int,
     chunk_size: int = 50_000,

@@ -108,18 +108,30 @@ class LevelPolicy:
         self, scores: np.ndarray, groups: np.ndarray | None = None
     ) -> np.ndarray:
         """Level of each score (``groups`` = region codes, for per-region quotas)."""
+        return np.asarray(LEVELS, dtype=object)[self.codes(scores, groups)]
+
+    def codes(self, scores: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
+        """Like :meth:`assign`, as int8 positions in ``LEVELS`` (0 = red).
+
+        Examples
+        --------
+        >>> LevelPolicy("threshold", red=0.3, orange=0.2, yellow=0.1).codes(
+        ...     np.array([0.35, 0.05])).tolist()
+        [0, 3]
+        """
         scores = np.asarray(scores, dtype=np.float64)
-        out = np.full(scores.shape, "none", dtype=object)
         if self.kind == "threshold":
-            out[scores >= self.yellow] = "yellow"
-            out[scores >= self.orange] = "orange"
-            out[scores >= self.red] = "red"
+            out = np.full(scores.shape, 3, dtype=np.int8)
+            out[scores >= self.yellow] = 2
+            out[scores >= self.orange] = 1
+            out[scores >= self.red] = 0
             return out
         if self.by == "region":
             if groups is None:
                 raise InvalidParameterError(
                     "A per-region quota policy needs the region of each enterprise."
                 )
+            out = np.full(scores.shape, 3, dtype=np.int8)
             keys = pd.Series(np.asarray(groups, dtype=object))
             for _, idx in keys.groupby(keys, sort=True).indices.items():
                 out[idx] = self._quota(scores[idx])
@@ -129,15 +141,10 @@ class LevelPolicy:
     def _quota(self, scores: np.ndarray) -> np.ndarray:
         n = scores.size
         order = np.argsort(-scores, kind="stable")
-        out = np.full(n, "none", dtype=object)
+        out = np.full(n, 3, dtype=np.int8)
         cuts = np.ceil(np.cumsum([self.red, self.orange, self.yellow]) * n - 1e-9)
-        for level, lo, hi in zip(
-            ("red", "orange", "yellow"),
-            [0, *cuts[:2]],
-            cuts,
-            strict=True,
-        ):
-            out[order[int(lo) : int(hi)]] = level
+        for code, lo, hi in zip((0, 1, 2), [0, *cuts[:2]], cuts, strict=True):
+            out[order[int(lo) : int(hi)]] = code
         return out
 
     def to_dict(self) -> dict[str, Any]:

@@ -133,15 +133,16 @@ def _score_frame(
     as_of: str,
     policy: LevelPolicy | None,
     n_jobs: int = 0,
-) -> tuple[pd.DataFrame, np.ndarray]:
+) -> tuple[pd.DataFrame, pd.Categorical[str]]:
     score = model.predict_proba(feats, n_jobs=n_jobs)
     n = len(score)
-    region = feats["region"].astype("str") if "region" in feats else None
+    region = feats.get("region")
     active = policy or model.policy
     by_region = None
     if active.by == "region" and region is not None:
-        by_region = region.to_numpy(dtype=object)
-    levels = model.levels(score, by_region, policy)
+        by_region = region.astype("str").to_numpy(dtype=object)
+    codes = active.codes(score, by_region)
+    levels = pd.Categorical.from_codes(codes, pd.Index(list(LEVELS)))
     ids = feats["enterprise_id"].astype("str")
     # rank 1 = highest risk; ties go to the lower enterprise code (frames from
     # build_features are sorted by code, so a stable sort is enough)
@@ -160,13 +161,12 @@ def _score_frame(
             "enterprise_id": ids.array,
             "as_of": repeat(as_of),
             "risk_score": score,
-            "risk_level": pd.Categorical(levels, categories=list(LEVELS)),
+            "risk_level": levels,
             "rank": rank,
             "model_name": repeat(model.name),
             "model_version": repeat(str(model.version)),
-            "industry": (
-                feats["industry"].astype("str").array if "industry" in feats else None
-            ),
+            # categoricals of text, as build_features returns them
+            "industry": feats["industry"].array if "industry" in feats else None,
             "region": region.array if region is not None else None,
         }
     )

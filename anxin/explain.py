@@ -224,7 +224,7 @@ def _reasons(
     return out
 
 
-def explain_mask(levels: np.ndarray | pd.Categorical, explain: str) -> np.ndarray:
+def explain_mask(levels: np.ndarray | pd.Categorical[Any], explain: str) -> np.ndarray:
     """Which rows to explain: ``alerts`` (yellow and above), ``all`` or ``none``."""
     check_param(
         "explain",
@@ -244,7 +244,7 @@ def attach_reasons(
     model: ArrearsModel,
     feats: pd.DataFrame,
     out: pd.DataFrame,
-    levels: np.ndarray | pd.Categorical,
+    levels: np.ndarray | pd.Categorical[Any],
     mode: str,
     top_k: int,
     chunk_size: int = 50_000,

@@ -256,19 +256,31 @@ def attach_reasons(
     the TreeSHAP matrix never holds more than one chunk.
     """
     mask = explain_mask(levels, mode)
-    reasons: list[list[dict[str, Any]]] = [[] for _ in range(len(out))]
+    n = len(out)
     rows = np.flatnonzero(mask)
-    for start in range(0, rows.size, chunk_size):
-        part = rows[start : start + chunk_size]
-        sub = feats.iloc[part].reset_index(drop=True)
-        contrib = model.contributions(sub, chunk_size=chunk_size, n_jobs=n_jobs)
-        found = reasons_from_contributions(model, sub, contrib, top_k=top_k)
-        for i, r in zip(part, found, strict=True):
-            reasons[i] = r
+    # a million empty lists would otherwise wake the cyclic GC again and again
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        reasons: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+        text_zh = np.full(n, "", dtype=object)
+        text_en = np.full(n, "", dtype=object)
+        for start in range(0, rows.size, chunk_size):
+            part = rows[start : start + chunk_size]
+            sub = feats.iloc[part].reset_index(drop=True)
+            contrib = model.contributions(sub, chunk_size=chunk_size, n_jobs=n_jobs)
+            found = _reasons(model, sub, contrib, top_k)
+            for i, r in zip(part.tolist(), found, strict=True):
+                reasons[i] = r
+            text_zh[part] = ["；".join(x["text_zh"] for x in r) for r in found]
+            text_en[part] = ["; ".join(x["text_en"] for x in r) for r in found]
+    finally:
+        if enabled:
+            gc.enable()
     out = out.copy()
     out["reasons"] = pd.Series(reasons, index=out.index, dtype=object)
-    out["reasons_zh"] = ["；".join(x["text_zh"] for x in r) for r in reasons]
-    out["reasons_en"] = ["; ".join(x["text_en"] for x in r) for r in reasons]
+    out["reasons_zh"] = pd.Series(text_zh, index=out.index, dtype="str")
+    out["reasons_en"] = pd.Series(text_en, index=out.index, dtype="str")
     return out
 
 

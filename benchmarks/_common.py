@@ -9,7 +9,7 @@ import resource
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,26 @@ def timed(results: dict[str, Any], key: str) -> Iterator[None]:
     yield
     results[key] = round(time.perf_counter() - start, 2)
     print(f"  {key}: {results[key]:.2f} s", flush=True)
+
+
+def best_of(
+    results: dict[str, Any], runs: dict[str, Callable[[], object]], repeat: int = 3
+) -> None:
+    """Time each callable ``repeat`` times, alternating, and keep the fastest.
+
+    Alternating puts a competitor and its baseline under the same conditions;
+    the minimum is the least disturbed run (as ``timeit`` recommends).
+    """
+    times: dict[str, list[float]] = {key: [] for key in runs}
+    for _ in range(repeat):
+        for key, fn in runs.items():
+            start = time.perf_counter()
+            fn()
+            times[key].append(time.perf_counter() - start)
+    for key, seen in times.items():
+        results[key] = round(min(seen), 2)
+        shown = ", ".join(f"{t:.2f}" for t in seen)
+        print(f"  {key}: {results[key]:.2f} s (runs: {shown})", flush=True)
 
 
 def machine() -> dict[str, Any]:

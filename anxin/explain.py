@@ -224,8 +224,8 @@ def _reasons(
     return out
 
 
-def explain_mask(levels: np.ndarray | pd.Categorical[Any], explain: str) -> np.ndarray:
-    """Which rows to explain: ``alerts`` (yellow and above), ``all`` or ``none``."""
+def check_explain(explain: str) -> None:
+    """Raise a clear ``ValueError`` unless ``explain`` is one of EXPLAIN_MODES."""
     check_param(
         "explain",
         explain,
@@ -233,6 +233,11 @@ def explain_mask(levels: np.ndarray | pd.Categorical[Any], explain: str) -> np.n
         f"one of {list(EXPLAIN_MODES)}",
         explain in EXPLAIN_MODES,
     )
+
+
+def explain_mask(levels: np.ndarray | pd.Categorical[Any], explain: str) -> np.ndarray:
+    """Which rows to explain: ``alerts`` (yellow and above), ``all`` or ``none``."""
+    check_explain(explain)
     if explain == "all":
         return np.ones(levels.shape, dtype=bool)
     if explain == "none":

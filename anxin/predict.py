@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from anxin.exceptions import ContractError, InvalidParameterError, check_param
-from anxin.explain import EXPLAIN_MODES, attach_reasons
+from anxin.explain import attach_reasons, check_explain
 from anxin.features import build_features
 from anxin.levels import LevelPolicy
 from anxin.model import ArrearsModel
@@ -240,13 +240,7 @@ def explain(
         ``text_zh``, ``text_en``), ``reasons_zh`` and ``reasons_en`` (the
         sentences joined).
     """
-    check_param(
-        "explain",
-        explain,
-        "explain",
-        f"one of {list(EXPLAIN_MODES)}",
-        explain in EXPLAIN_MODES,
-    )
+    check_explain(explain)
     check_param(
         "top_k",
         top_k,

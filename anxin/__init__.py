@@ -33,12 +33,12 @@ from anxin.exceptions import (
 from anxin.features import CATALOGUE, build_features, build_labels
 from anxin.levels import LevelPolicy
 from anxin.model import ArrearsModel
-from anxin.predict import explain, load_model, predict
-from anxin.promote import PromotionDecision, promote
-from anxin.score import ScoreResult, score_month
-from anxin.synth import SyntheticWorld, synth
+from anxin.prediction import explain, load_model, predict
+from anxin.promotion import PromotionDecision, promote
+from anxin.scoring import ScoreResult, score_month
+from anxin.synthetic import SyntheticWorld, synth
 from anxin.tables import Tables, load_tables, write_tables
-from anxin.train import Splits, TrainResult, make_splits, train
+from anxin.training import Splits, TrainResult, make_splits, train
 from anxin.validation import ValidationReport, validate
 
 __all__ = [

@@ -34,7 +34,7 @@ class AnxinPyfunc(PythonModel):
         model_input: pd.DataFrame,
         params: dict[str, Any] | None = None,
     ) -> pd.DataFrame:
-        from anxin.explain import serve_frame
+        from anxin.reasons import serve_frame
 
         params = params or {}
         return serve_frame(

@@ -111,7 +111,7 @@ def synth_cmd(
 
     Example: anxin synth data/ --enterprises 5000 --months 36 --dirty
     """
-    from anxin.synth import synth
+    from anxin.synthetic import synth
 
     world = synth(enterprises, months, end=end, seed=seed, dirty=dirty)
     written = world.write(out_dir, format=fmt)
@@ -231,7 +231,7 @@ def train_cmd(
     Example: anxin train data/ --horizon 3 --refit
     """
     from anxin import _render
-    from anxin.train import train
+    from anxin.training import train
 
     with console.status("validating"):
         tables = _validated(data_dir, encoding)
@@ -281,7 +281,7 @@ def promote_cmd(
     Example: anxin promote data/ --alert-volume 0.05 --tolerance 0.01
     """
     from anxin import _render
-    from anxin.promote import promote
+    from anxin.promotion import promote
 
     tables = _validated(data_dir, encoding)
     with console.status("scoring challenger and champion"):
@@ -332,7 +332,7 @@ def score_cmd(
     Example: anxin score data/ --as-of 2026-06 --model models:/anxin-arrears@champion --out scores/
     """  # noqa: E501
     from anxin import _render
-    from anxin.score import score_month
+    from anxin.scoring import score_month
 
     with _render.steps(console) as step:
         result = score_month(

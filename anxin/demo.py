@@ -32,10 +32,10 @@ def run_demo(
     """
     from anxin import _render
     from anxin.cases import CaseStore
-    from anxin.score import score_month
-    from anxin.synth import synth
+    from anxin.scoring import score_month
+    from anxin.synthetic import synth
     from anxin.tables import load_tables
-    from anxin.train import train
+    from anxin.training import train
     from anxin.validation import validate
 
     root = Path(workdir)

@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from anxin import _calendar
-from anxin._catalogue import CATALOGUE, GROUPS, Feature, render_reason
+from anxin.catalogue import CATALOGUE, GROUPS, Feature, render_reason
 from anxin.exceptions import ContractError, InvalidParameterError, check_param
 from anxin.schemas import PERIOD_PATTERN
 from anxin.tables import Tables

@@ -28,8 +28,8 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from anxin._catalogue import Feature
 from anxin.calibration import Calibrator
+from anxin.catalogue import Feature
 from anxin.drift import Reference
 from anxin.exceptions import ContractError, ModelNotFoundError
 from anxin.levels import LevelPolicy

@@ -63,8 +63,8 @@ def overhead(tmp: str) -> None:
     import numpy as np
 
     import anxin
-    from anxin.explain import attach_reasons
-    from anxin.predict import _score_frame
+    from anxin.prediction import _score_frame
+    from anxin.reasons import attach_reasons
 
     results: dict[str, float] = {}
     with anxin.config_context(today="2026-11", home=tmp):

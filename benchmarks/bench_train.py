@@ -25,7 +25,7 @@ def child(n: int, months: int, home: str) -> None:
     import numpy as np
 
     import anxin
-    from anxin.train import DEFAULT_PARAMS
+    from anxin.training import DEFAULT_PARAMS
 
     results: dict[str, float] = {}
     uri = f"sqlite:///{home}/mlflow.db"

@@ -42,7 +42,7 @@ from _common import (
 )
 
 import anxin
-from anxin.explain import EXPLAIN_MODES
+from anxin.reasons import EXPLAIN_MODES
 
 logger = logging.getLogger("pipelines.monthly_scoring")
 

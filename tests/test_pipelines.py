@@ -33,7 +33,7 @@ import anxin
 
 PIPELINES = Path(__file__).resolve().parents[1] / "pipelines"
 EXAMPLE = PIPELINES / "config.example.toml"
-LATEST = "2026-06"  # last month of anxin.synth's default world
+LATEST = "2026-06"  # last month of anxin.synthetic's default world
 URI_VARS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 MONTH_FILES = {"scores.parquet", "summary.json", "drift.csv", "quarantine.csv"}
 

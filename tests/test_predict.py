@@ -10,7 +10,7 @@ import pytest
 
 import anxin
 from anxin import LevelPolicy, ModelNotFoundError, Tables
-from anxin.predict import PREDICT_COLUMNS
+from anxin.prediction import PREDICT_COLUMNS
 
 AS_OF = "2026-06"
 

@@ -18,7 +18,7 @@ import pytest
 
 import anxin
 from anxin import DriftWarning, Tables, score_month
-from anxin.score import month_dir, recover
+from anxin.scoring import month_dir, recover
 
 AS_OF = "2026-06"
 
@@ -117,7 +117,7 @@ def test_rerun_replaces_the_month(
 _SLOW_WRITER = """
 import sys, time
 import pandas as pd
-import anxin.score as S
+import anxin.scoring as S
 real = pd.DataFrame.to_parquet
 def slow(self, path, *args, **kwargs):
     real(self, path, *args, **kwargs)

@@ -23,10 +23,10 @@ import numpy as np
 import pandas as pd
 
 from anxin.exceptions import ContractError, InvalidParameterError, check_param
-from anxin.explain import attach_reasons, check_explain
 from anxin.features import build_features
 from anxin.levels import LevelPolicy
 from anxin.model import ArrearsModel
+from anxin.reasons import attach_reasons, check_explain
 from anxin.schemas import LEVELS
 from anxin.tables import Tables
 

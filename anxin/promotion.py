@@ -19,7 +19,7 @@ from anxin.config import get_config
 from anxin.exceptions import ModelNotFoundError, check_param
 from anxin.features import build_features, build_labels
 from anxin.metrics import evaluate
-from anxin.predict import load_model
+from anxin.prediction import load_model
 from anxin.tables import Tables
 
 __all__ = ["PromotionDecision", "promote"]

@@ -34,10 +34,10 @@ import pandas as pd
 from anxin._version import __version__
 from anxin.drift import PSI_ALERT
 from anxin.exceptions import DriftWarning
-from anxin.explain import attach_reasons
 from anxin.features import build_features
 from anxin.levels import LevelPolicy
-from anxin.predict import _policy, _score_frame, load_model
+from anxin.prediction import _policy, _score_frame, load_model
+from anxin.reasons import attach_reasons
 from anxin.schemas import LEVELS
 from anxin.tables import load_tables
 from anxin.validation import ValidationReport, validate

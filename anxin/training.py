@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 
 from anxin import _calendar
-from anxin._catalogue import CATALOGUE, Feature
 from anxin._version import __version__
 from anxin.calibration import Calibrator
+from anxin.catalogue import CATALOGUE, Feature
 from anxin.config import get_config
 from anxin.drift import Reference
 from anxin.exceptions import ContractError, InvalidParameterError, check_param

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from anxin._catalogue import GROUPS, Feature, render_reason
+from anxin.catalogue import GROUPS, Feature, render_reason
 from anxin.exceptions import check_param
 from anxin.model import ArrearsModel
 

@@ -18,7 +18,8 @@ import typer
 from rich import box
 from rich.table import Table
 
-from anxin.exceptions import ContractError, check_param
+from anxin._params import check_param
+from anxin.exceptions import ContractError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -57,9 +58,8 @@ _LEVEL_STYLE = {"red": "bold red", "orange": "dark_orange", "yellow": "yellow"}
 
 
 def _console() -> Console:
-    # The main app's console, so that -q (quiet) applies here too. Imported at
-    # call time: anxin.cli imports this module while it is being built.
-    from anxin.cli import console
+    # the main app's console, so that -q (quiet) applies here too
+    from anxin._console import console
 
     return console
 

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
+from anxin.levels import LEVEL_SHORT_ZH, styled
+
 if TYPE_CHECKING:
     from anxin.validation import ValidationReport
 
@@ -53,15 +55,6 @@ def validation(console: Console, report: ValidationReport) -> None:
         if report.n_quarantined
         else "[green]usable[/green]: no breaches"
     )
-
-
-_LEVEL_STYLE = {
-    "red": "bold red",
-    "orange": "dark_orange",
-    "yellow": "yellow",
-    "none": "dim",
-}
-_LEVEL_ZH = {"red": "红", "orange": "橙", "yellow": "黄", "none": "-"}
 
 
 def _f(value: object, digits: int = 4) -> str:
@@ -213,7 +206,7 @@ def warnings_table(scores: Any, top: int, title: str) -> Table:
         table.add_row(
             str(rec.rank),
             f"{rec.enterprise_id}\n{rec.industry} {rec.region}",
-            f"[{_LEVEL_STYLE[level]}]{_LEVEL_ZH[level]} {level}[/]",
+            styled(level),
             f"{rec.risk_score:.1%}",
             f"{zh}\n[dim]{en}[/dim]",
         )
@@ -228,7 +221,7 @@ def scoring(console: Console, result: Any, top: int) -> None:
         f"(model {s['model_name']} v{s['model_version']})"
     )
     for lvl in ("red", "orange", "yellow", "none"):
-        counts.add_column(f"{_LEVEL_ZH[lvl]} {lvl}", justify="right")
+        counts.add_column(f"{LEVEL_SHORT_ZH[lvl]} {lvl}", justify="right")
     counts.add_row(
         *(f"{s['levels'][lvl]:,d}" for lvl in ("red", "orange", "yellow", "none"))
     )
@@ -260,7 +253,7 @@ def case_queue(console: Console, queue: Any, top: int) -> None:
         table.add_row(
             str(rec.get("id", rec.get("case_id", ""))),
             str(rec.get("enterprise_id", "")),
-            f"[{_LEVEL_STYLE.get(level, '')}]{_LEVEL_ZH.get(level, level)} {level}[/]",
+            styled(level),
             str(rec.get("unit", "")),
             str(rec.get("grid", "")),
             str(rec.get("due_at", rec.get("deadline", ""))),

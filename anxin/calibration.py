@@ -10,7 +10,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from anxin.exceptions import NotFittedError, check_param
+from anxin._params import check_param
+from anxin.exceptions import NotFittedError
 
 __all__ = ["Calibrator"]
 

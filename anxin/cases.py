@@ -60,13 +60,13 @@ from anxin._case_migrations import (
     make_engine,
     upgrade,
 )
+from anxin._params import check_param
 from anxin.config import get_config
 from anxin.exceptions import (
     CaseConflictError,
     ContractError,
     IllegalTransitionError,
     UnknownCaseError,
-    check_param,
 )
 from anxin.schemas import LEVELS, Scores
 

@@ -112,29 +112,3 @@ class DriftWarning(UserWarning):
 
 class AnxinDeprecationWarning(DeprecationWarning):
     """A part of anxin's API that will be removed."""
-
-
-def check_param(
-    name: str,
-    value: Any,
-    owner: str,
-    expected: str,
-    ok: bool,
-) -> None:
-    """Raise :class:`InvalidParameterError` with anxin's one message shape.
-
-    Examples
-    --------
-    >>> check_param("horizon", 3, "train", "an int in [1, 12]", 1 <= 3 <= 12)
-    >>> check_param("horizon", 0, "train", "an int in [1, 12]", False)
-    Traceback (most recent call last):
-    ...
-    anxin.exceptions.InvalidParameterError: The 'horizon' parameter of train must be an int in [1, 12]. Got 0 instead.
-    """  # noqa: E501
-    if not ok:
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {owner} must be {expected}. "
-            f"Got {value!r} instead.",
-            parameter=name,
-            value=value,
-        )

@@ -34,8 +34,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from anxin import _calendar
+from anxin._params import check_horizon, check_param
 from anxin.catalogue import CATALOGUE, GROUPS, Feature, render_reason
-from anxin.exceptions import ContractError, InvalidParameterError, check_param
+from anxin.exceptions import ContractError, InvalidParameterError
 from anxin.schemas import PERIOD_PATTERN
 from anxin.tables import Tables
 
@@ -770,16 +771,10 @@ def build_features(
     return frame
 
 
-def _last_month(frame: pd.DataFrame | None) -> int | None:
-    if frame is None or frame.empty:
-        return None
-    return _calendar.to_index(str(frame["period"].astype("str").max()))
-
-
 def build_labels(
     tables: Tables,
-    horizon: int = 3,
     *,
+    horizon: int = 3,
     as_of: str | Sequence[str] | None = None,
     events_through: str | None = None,
 ) -> pd.DataFrame:
@@ -817,13 +812,7 @@ def build_labels(
     >>> bool(labels.loc[labels["period"] > "2026-03", "label"].isna().all())
     True
     """
-    check_param(
-        "horizon",
-        horizon,
-        "build_labels",
-        "an int in [1, 12]",
-        isinstance(horizon, int) and 1 <= horizon <= 12,
-    )
+    check_horizon(horizon, "build_labels")
     if tables.events is None:
         raise ContractError(
             "Labels need the events table (confirmed wage-arrears cases). Add "
@@ -834,12 +823,9 @@ def build_labels(
     _, active = _scatter(g, tables.payroll, [], "payroll")
     mask = g.view(active, 0)
     e_idx, t_idx = np.nonzero(mask)
-    cover = (
-        _calendar.to_index(events_through)
-        if events_through is not None
-        else _last_month(tables.payroll)
-    )
-    assert cover is not None
+    through = events_through if events_through is not None else tables.last_period()
+    assert through is not None
+    cover = _calendar.to_index(through)
     code, month, _ = _event_months(tables, g)
     month_t = g.targets[t_idx]
     # for each cell, is there an event of its enterprise in (t, t+h]?

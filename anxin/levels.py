@@ -18,10 +18,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from anxin.exceptions import InvalidParameterError, check_param
+from anxin._params import check_param
+from anxin.exceptions import InvalidParameterError
 from anxin.schemas import LEVELS
 
-__all__ = ["LEVEL_LABELS", "LevelPolicy"]
+__all__ = ["LEVEL_LABELS", "LEVEL_SHORT_ZH", "LEVEL_STYLES", "LevelPolicy", "styled"]
 
 #: Level -> (Chinese, English) label.
 LEVEL_LABELS = {
@@ -30,6 +31,30 @@ LEVEL_LABELS = {
     "yellow": ("黄色预警", "yellow"),
     "none": ("无", "none"),
 }
+#: Level -> one-character Chinese label for tables (红/橙/黄).
+LEVEL_SHORT_ZH = {"red": "红", "orange": "橙", "yellow": "黄", "none": "-"}
+#: Level -> rich style used wherever a level is printed.
+LEVEL_STYLES = {
+    "red": "bold red",
+    "orange": "dark_orange",
+    "yellow": "yellow",
+    "none": "dim",
+}
+
+
+def styled(level: str) -> str:
+    """A level as rich markup: ``红 red`` in the level's colour.
+
+    Examples
+    --------
+    >>> styled("red")
+    '[bold red]红 red[/]'
+    >>> styled("unknown")
+    'unknown'
+    """
+    if level not in LEVEL_STYLES:
+        return level
+    return f"[{LEVEL_STYLES[level]}]{LEVEL_SHORT_ZH[level]} {level}[/]"
 
 
 @dataclasses.dataclass(frozen=True)

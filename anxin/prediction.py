@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from anxin.exceptions import ContractError, InvalidParameterError, check_param
+from anxin._params import check_param
+from anxin.exceptions import ContractError, InvalidParameterError
 from anxin.features import build_features
 from anxin.levels import LevelPolicy
 from anxin.model import ArrearsModel

@@ -15,8 +15,9 @@ from typing import Any
 
 import pandas as pd
 
+from anxin._params import check_param
 from anxin.config import get_config
-from anxin.exceptions import ModelNotFoundError, check_param
+from anxin.exceptions import ModelNotFoundError
 from anxin.features import build_features, build_labels
 from anxin.metrics import evaluate
 from anxin.prediction import load_model

@@ -18,8 +18,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from anxin._params import check_param
 from anxin.catalogue import GROUPS, Feature, render_reason
-from anxin.exceptions import check_param
 from anxin.model import ArrearsModel
 
 __all__ = ["EXPLAIN_MODES", "reasons_from_contributions", "serve_frame"]

@@ -33,7 +33,7 @@ import pandas as pd
 
 from anxin._version import __version__
 from anxin.drift import PSI_ALERT
-from anxin.exceptions import DriftWarning
+from anxin.exceptions import ContractError, DriftWarning
 from anxin.features import build_features
 from anxin.levels import LevelPolicy
 from anxin.prediction import _policy, _score_frame, load_model
@@ -237,7 +237,13 @@ def score_month(
     say("validate")
     report = validate(load_tables(data_dir, encoding=encoding))
     tables = report.tables
-    month = as_of or str(tables.payroll["period"].astype("str").max())
+    month = as_of or tables.last_period()
+    if month is None:
+        raise ContractError(
+            "payroll: no valid rows, so there is no month to score. Check the "
+            "quarantine report (anxin validate) and the payroll export.",
+            table="payroll",
+        )
     say("features")
     feats = build_features(tables, as_of=month)
     say("predict")

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from anxin import _calendar, _uscc
-from anxin.exceptions import check_param
+from anxin._params import check_param
 from anxin.tables import Tables, write_tables
 
 __all__ = ["SyntheticWorld", "synth"]

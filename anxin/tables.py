@@ -15,7 +15,8 @@ from typing import Literal
 
 import pandas as pd
 
-from anxin.exceptions import ContractError, check_param
+from anxin._params import check_param
+from anxin.exceptions import ContractError
 from anxin.schemas import REQUIRED_TABLES, TABLE_NAMES
 
 __all__ = ["Tables", "load_tables", "write_tables"]
@@ -68,6 +69,16 @@ class Tables:
         """Iterate over ``(name, frame)`` for the tables present."""
         for name in self.present():
             yield name, getattr(self, name)
+
+    def last_period(self) -> str | None:
+        """The latest payroll month (``YYYY-MM``), ``None`` without payroll rows.
+
+        "The latest month" of an extract everywhere in anxin: the default
+        ``as_of`` for scoring and the month the events are taken to cover.
+        """
+        if "period" not in self.payroll.columns or self.payroll.empty:
+            return None
+        return str(self.payroll["period"].astype("str").max())
 
     def replace(self, **frames: pd.DataFrame | None) -> Tables:
         """Return a copy with some tables replaced."""

@@ -28,12 +28,13 @@ import numpy as np
 import pandas as pd
 
 from anxin import _calendar
+from anxin._params import check_horizon, check_param, resolve_n_jobs
 from anxin._version import __version__
 from anxin.calibration import Calibrator
 from anxin.catalogue import CATALOGUE, Feature
 from anxin.config import get_config
 from anxin.drift import Reference
-from anxin.exceptions import ContractError, InvalidParameterError, check_param
+from anxin.exceptions import ContractError, InvalidParameterError
 from anxin.features import build_features, build_labels
 from anxin.levels import LevelPolicy
 from anxin.metrics import VOLUMES, evaluate, lift_table, slice_metrics
@@ -114,8 +115,8 @@ class Splits:
 
 def make_splits(
     periods: pd.Series | np.ndarray | list[str],
-    horizon: int = 3,
     *,
+    horizon: int = 3,
     valid_months: int = 3,
     test_months: int = 3,
     min_train_months: int = 6,
@@ -133,13 +134,7 @@ def make_splits(
     >>> print(make_splits(months, horizon=3))
     train 2023-01..2023-12 | gap 3 | valid 2024-04..2024-06 | gap 3 | test 2024-10..2024-12
     """  # noqa: E501
-    check_param(
-        "horizon",
-        horizon,
-        "make_splits",
-        "an int in [1, 12]",
-        isinstance(horizon, int) and 1 <= horizon <= 12,
-    )
+    check_horizon(horizon, "make_splits")
     for name, value in (("valid_months", valid_months), ("test_months", test_months)):
         check_param(
             name,
@@ -284,7 +279,7 @@ def _prepare(
         source = "frame"
     else:
         raise InvalidParameterError(
-            "The 'data' parameter of train must be Tables (from anxin.validate) or "
+            "The 'tables' parameter of train must be Tables (from anxin.validate) or "
             f"a pandas DataFrame. Got {type(data).__name__} instead."
         )
     frame = frame[frame["label"].notna()].reset_index(drop=True)
@@ -476,7 +471,7 @@ def _prefixed(prefix: str, metrics: Mapping[str, float]) -> dict[str, float]:
 
 
 def train(
-    data: Tables | pd.DataFrame,
+    tables: Tables | pd.DataFrame,
     *,
     horizon: int = 3,
     entity: str = "enterprise_id",
@@ -506,9 +501,9 @@ def train(
 
     Parameters
     ----------
-    data : Tables or DataFrame
+    tables : Tables or DataFrame
         Validated contract tables (features and labels are built), or a
-        prepared frame with ``entity``, ``period`` (YYYY-MM), ``label`` (0/1,
+        prepared feature frame with ``entity``, ``period`` (YYYY-MM), ``label`` (0/1,
         missing = unknown) and numeric or categorical feature columns.
     horizon : int, default 3
         Months ahead (1-12); also the gap between splits.
@@ -538,7 +533,7 @@ def train(
         Optuna trials for a hyperparameter search (needs ``anxin[tune]``).
     seed : int, default 0
     n_jobs : int, optional
-        Threads for LightGBM (default: all cores).
+        Threads: ``None`` or ``-1`` all available cores, else that many.
     log : bool, default True
         Log to MLflow. With ``False`` nothing is written anywhere.
     tracking_uri : str, optional
@@ -560,17 +555,9 @@ def train(
     InvalidParameterError
         If a parameter is out of range or the history is too short.
     """
-    import os
-
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
-    check_param(
-        "horizon",
-        horizon,
-        "train",
-        "an int in [1, 12]",
-        isinstance(horizon, int) and 1 <= horizon <= 12,
-    )
+    check_horizon(horizon, "train")
     check_param(
         "calibration",
         calibration,
@@ -584,13 +571,16 @@ def train(
     check_param(
         "alert_volume", alert_volume, "train", "a share in (0, 1)", 0 < alert_volume < 1
     )
-    jobs = n_jobs or len(os.sched_getaffinity(0))
+    jobs = resolve_n_jobs(n_jobs, "train")
 
-    prep = _prepare(data, horizon, entity, period, label, catalogue)
+    prep = _prepare(tables, horizon, entity, period, label, catalogue)
     timings["prepare"] = time.perf_counter() - t0
     frame = prep.frame
     splits = splits or make_splits(
-        frame["period"], horizon, valid_months=valid_months, test_months=test_months
+        frame["period"],
+        horizon=horizon,
+        valid_months=valid_months,
+        test_months=test_months,
     )
     part = splits.assign(frame["period"])
     logger.info("splits: %s", splits)

@@ -38,7 +38,9 @@ def child(n: int, months: int, home: str) -> None:
             frame["label"] = anxin.build_labels(tables)["label"].to_numpy()
         # the same matrix and parameters, bare LightGBM with the same early
         # stopping, measured before and after anxin.train (the mean is used)
-        split = anxin.make_splits(frame.loc[frame["label"].notna(), "period"], 3)
+        split = anxin.make_splits(
+            frame.loc[frame["label"].notna(), "period"], horizon=3
+        )
         data = frame[frame["label"].notna()]
         part = split.assign(data["period"])
         feats = [

@@ -33,7 +33,9 @@ def test_splits_keep_a_horizon_gap(
     horizon: int, valid: int, test: int, extra: int
 ) -> None:
     n = 6 + valid + test + 2 * horizon + extra
-    splits = make_splits(_months(n), horizon, valid_months=valid, test_months=test)
+    splits = make_splits(
+        _months(n), horizon=horizon, valid_months=valid, test_months=test
+    )
     tr_end, va_lo, va_hi, te_lo = (
         to_index(splits.train[1]),
         to_index(splits.valid[0]),
@@ -53,7 +55,7 @@ def test_splits_keep_a_horizon_gap(
 
 def test_too_little_history_is_explained() -> None:
     with pytest.raises(InvalidParameterError, match="Not enough labelled history"):
-        make_splits(_months(12), 3)
+        make_splits(_months(12), horizon=3)
 
 
 def test_result_and_baselines(trained: tuple[anxin.TrainResult, str]) -> None:

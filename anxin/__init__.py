@@ -33,8 +33,9 @@ from anxin.exceptions import (
 from anxin.features import CATALOGUE, build_features, build_labels
 from anxin.levels import LevelPolicy
 from anxin.model import ArrearsModel
-from anxin.prediction import explain, load_model, predict
+from anxin.prediction import load_model, predict
 from anxin.promotion import PromotionDecision, promote
+from anxin.reasons import explain
 from anxin.scoring import ScoreResult, score_month
 from anxin.synthetic import SyntheticWorld, synth
 from anxin.tables import Tables, load_tables, write_tables

@@ -335,8 +335,8 @@ def score_cmd(
     with _render.steps(console) as step:
         result = score_month(
             data_dir,
-            as_of,
             out,
+            as_of=as_of,
             model=model,
             policy=policy,
             explain=explain,

@@ -58,7 +58,6 @@ def run_demo(
     with console.status("4/6 scoring and explaining the latest month"):
         scored = score_month(
             data_dir,
-            None,
             root / "scores",
             model=f"models:/{result.model_name}@champion",
             tracking_uri=tracking_uri,

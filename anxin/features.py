@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from anxin import _calendar
-from anxin._params import check_horizon, check_param
+from anxin._params import check_horizon, check_param, resolve_n_jobs
 from anxin.catalogue import CATALOGUE, GROUPS, Feature, render_reason
 from anxin.exceptions import ContractError, InvalidParameterError
 from anxin.schemas import PERIOD_PATTERN
@@ -652,25 +652,11 @@ def _map(fn: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
         return list(pool.map(fn, items))
 
 
-def _default_jobs() -> int:
-    import os
-
-    return max(
-        1,
-        min(
-            4,
-            len(os.sched_getaffinity(0))
-            if hasattr(os, "sched_getaffinity")
-            else (os.cpu_count() or 1),
-        ),
-    )
-
-
 def _panel(
     tables: Tables, as_of: str | Sequence[str] | None, n_jobs: int | None = None
 ) -> tuple[pd.DataFrame, _Grid, np.ndarray]:
     g = _window(tables, as_of)
-    jobs = n_jobs or _default_jobs()
+    jobs = resolve_n_jobs(n_jobs, "build_features")
     specs = [
         (tables.payroll, _PAYROLL, "payroll"),
         (tables.tax, _TAX, "tax"),
@@ -727,7 +713,10 @@ def _panel(
 
 
 def build_features(
-    tables: Tables, as_of: str | Sequence[str] | None = None
+    tables: Tables,
+    *,
+    as_of: str | Sequence[str] | None = None,
+    n_jobs: int | None = None,
 ) -> pd.DataFrame:
     """Build the monthly feature panel.
 
@@ -739,6 +728,8 @@ def build_features(
         ``None`` gives every month (training). One or more ``YYYY-MM`` months
         give only those months (scoring); only the 12 months before each are
         read, and the values equal the full panel's.
+    n_jobs : int, optional
+        Threads: ``None`` or ``-1`` all available cores, else that many.
 
     Returns
     -------
@@ -766,7 +757,7 @@ def build_features(
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        frame, _, _ = _panel(tables, as_of)
+        frame, _, _ = _panel(tables, as_of, n_jobs)
     logger.info("features: %d rows x %d features", len(frame), frame.shape[1] - 2)
     return frame
 

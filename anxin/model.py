@@ -28,6 +28,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from anxin._params import resolve_n_jobs
 from anxin.calibration import Calibrator
 from anxin.catalogue import Feature
 from anxin.drift import Reference
@@ -198,15 +199,18 @@ class ArrearsModel:
         return pd.DataFrame(cols, index=frame.index)
 
     # -- scores --------------------------------------------------------------
-    def margin(self, frame: pd.DataFrame, *, n_jobs: int = 0) -> np.ndarray:
+    def margin(self, frame: pd.DataFrame, *, n_jobs: int | None = None) -> np.ndarray:
         """Raw LightGBM margin (log-odds before calibration)."""
         x = self.matrix(frame)
+        jobs = resolve_n_jobs(n_jobs, "ArrearsModel.margin")
         return np.asarray(
-            self.booster.predict(x, raw_score=True, num_threads=n_jobs),
+            self.booster.predict(x, raw_score=True, num_threads=jobs),
             dtype=np.float64,
         )
 
-    def predict_proba(self, frame: pd.DataFrame, *, n_jobs: int = 0) -> np.ndarray:
+    def predict_proba(
+        self, frame: pd.DataFrame, *, n_jobs: int | None = None
+    ) -> np.ndarray:
         """Calibrated probability of a confirmed arrears case within the horizon."""
         return self.calibrator.transform(self.margin(frame, n_jobs=n_jobs))
 
@@ -220,7 +224,11 @@ class ArrearsModel:
         return (policy or self.policy).assign(scores, regions)
 
     def contributions(
-        self, frame: pd.DataFrame, *, chunk_size: int = 50_000, n_jobs: int = 0
+        self,
+        frame: pd.DataFrame,
+        *,
+        chunk_size: int = 50_000,
+        n_jobs: int | None = None,
     ) -> np.ndarray:
         """Exact TreeSHAP contributions (LightGBM ``pred_contrib``).
 
@@ -229,10 +237,11 @@ class ArrearsModel:
         memory stays bounded.
         """
         x = self.matrix(frame)
+        jobs = resolve_n_jobs(n_jobs, "ArrearsModel.contributions")
         out = np.empty((len(x), len(self.spec.features) + 1), dtype=np.float64)
         for part in _chunks(len(x), chunk_size):
             out[part] = self.booster.predict(
-                x.iloc[part], pred_contrib=True, num_threads=n_jobs
+                x.iloc[part], pred_contrib=True, num_threads=jobs
             )
         return out
 

@@ -1,15 +1,15 @@
-"""Predict and explain: the calls other services make.
+"""Predict: the calibrated risk and warning level other services ask for.
 
 .. code-block:: python
 
     import anxin
 
     model = anxin.load_model("models:/anxin-arrears@champion")
-    warnings = anxin.explain(tables, as_of="2026-06", model=model)
+    scores = anxin.predict(tables, as_of="2026-06", model=model)
 
 :func:`predict` returns one row per active enterprise at ``as_of`` with its
-calibrated risk, warning level and rank; :func:`explain` adds the top reasons
-(Chinese and English) for the enterprises at yellow or above.
+calibrated risk, warning level and rank; :func:`anxin.explain` (in
+:mod:`anxin.reasons`) adds the top reasons in Chinese and English.
 """
 
 from __future__ import annotations
@@ -22,16 +22,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from anxin._params import check_param
+from anxin._params import resolve_n_jobs
 from anxin.exceptions import ContractError, InvalidParameterError
 from anxin.features import build_features
 from anxin.levels import LevelPolicy
 from anxin.model import ArrearsModel
-from anxin.reasons import attach_reasons, check_explain
 from anxin.schemas import LEVELS
 from anxin.tables import Tables
 
-__all__ = ["PREDICT_COLUMNS", "explain", "load_model", "predict"]
+__all__ = [
+    "PREDICT_COLUMNS",
+    "as_policy",
+    "feature_frame",
+    "load_model",
+    "predict",
+    "rank_scores",
+    "score_frame",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -85,9 +92,10 @@ def load_model(
     return model
 
 
-def _policy(
+def as_policy(
     policy: LevelPolicy | Mapping[str, Any] | str | Path | None,
 ) -> LevelPolicy | None:
+    """A :class:`LevelPolicy` from a policy, its dict, or a JSON file (or None)."""
     if policy is None or isinstance(policy, LevelPolicy):
         return policy
     if isinstance(policy, Mapping):
@@ -95,26 +103,35 @@ def _policy(
     return LevelPolicy.from_file(policy)
 
 
-def _features(
-    data: Tables | pd.DataFrame, as_of: str | None
+def feature_frame(
+    tables: Tables | pd.DataFrame, as_of: str | None, owner: str
 ) -> tuple[pd.DataFrame, str]:
-    if isinstance(data, Tables):
-        if as_of is None:
-            as_of = str(data.payroll["period"].astype("str").max())
-        return build_features(data, as_of=as_of), as_of
-    if not isinstance(data, pd.DataFrame):
+    """The feature rows of month ``as_of`` (default: the latest) and the month.
+
+    ``tables`` are validated contract tables (features are built) or a feature
+    frame from :func:`anxin.build_features` (filtered to ``as_of`` when it has
+    a ``period`` column).
+    """
+    if isinstance(tables, Tables):
+        month = as_of or tables.last_period()
+        if month is None:
+            raise ContractError(
+                "payroll: no rows, so there is no month to score.", table="payroll"
+            )
+        return build_features(tables, as_of=month), month
+    if not isinstance(tables, pd.DataFrame):
         raise InvalidParameterError(
-            "The 'data' parameter of predict must be Tables (validated) or a "
-            f"feature DataFrame. Got {type(data).__name__} instead."
+            f"The 'tables' parameter of {owner} must be Tables (validated) or a "
+            f"feature DataFrame. Got {type(tables).__name__} instead."
         )
-    if "enterprise_id" not in data.columns:
+    if "enterprise_id" not in tables.columns:
         raise ContractError(
             "features: column 'enterprise_id' is missing. A feature frame needs "
             "enterprise_id (and period or an as_of argument).",
             table="features",
             column="enterprise_id",
         )
-    frame = data
+    frame = tables
     if "period" in frame.columns:
         months = frame["period"].astype("str")
         if as_of is None:
@@ -122,19 +139,43 @@ def _features(
         frame = frame[months == as_of]
     elif as_of is None:
         raise InvalidParameterError(
-            "The 'as_of' parameter of predict is required for a feature frame "
+            f"The 'as_of' parameter of {owner} is required for a feature frame "
             "without a 'period' column. Pass as_of='YYYY-MM'."
         )
     return frame.reset_index(drop=True), as_of
 
 
-def _score_frame(
+def rank_scores(scores: np.ndarray, ids: pd.Series | None = None) -> np.ndarray:
+    """Rank 1 = highest risk; ties go to the lower enterprise code.
+
+    Without ``ids`` ties keep the rows' order.
+
+    Examples
+    --------
+    >>> rank_scores(np.array([0.2, 0.9, 0.2]), pd.Series(["b", "c", "a"])).tolist()
+    [3, 1, 2]
+    >>> rank_scores(np.array([0.2, 0.9, 0.2])).tolist()
+    [2, 1, 3]
+    """
+    scores = np.asarray(scores)
+    if ids is None or ids.is_monotonic_increasing:
+        # frames from build_features are sorted by code: a stable sort will do
+        order = np.argsort(-scores, kind="stable")
+    else:
+        order = np.lexsort((ids.astype("str").to_numpy(), -scores))
+    rank = np.empty(len(scores), dtype=np.int64)
+    rank[order] = np.arange(1, len(scores) + 1)
+    return rank
+
+
+def score_frame(
     model: ArrearsModel,
     feats: pd.DataFrame,
     as_of: str,
     policy: LevelPolicy | None,
-    n_jobs: int = 0,
+    n_jobs: int | None = None,
 ) -> tuple[pd.DataFrame, pd.Categorical[str]]:
+    """:data:`PREDICT_COLUMNS` for a month's feature rows, and their levels."""
     score = model.predict_proba(feats, n_jobs=n_jobs)
     n = len(score)
     region = feats.get("region")
@@ -145,14 +186,6 @@ def _score_frame(
     codes = active.codes(score, by_region)
     levels = pd.Categorical.from_codes(codes, pd.Index(list(LEVELS)))
     ids = feats["enterprise_id"].astype("str")
-    # rank 1 = highest risk; ties go to the lower enterprise code (frames from
-    # build_features are sorted by code, so a stable sort is enough)
-    if ids.is_monotonic_increasing:
-        order = np.argsort(-score, kind="stable")
-    else:
-        order = np.lexsort((ids.to_numpy(), -score))
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(1, n + 1)
 
     def repeat(value: str) -> pd.Categorical[str]:
         return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), pd.Index([value]))
@@ -163,7 +196,7 @@ def _score_frame(
             "as_of": repeat(as_of),
             "risk_score": score,
             "risk_level": levels,
-            "rank": rank,
+            "rank": rank_scores(score, ids),
             "model_name": repeat(model.name),
             "model_version": repeat(str(model.version)),
             # categoricals of text, as build_features returns them
@@ -175,18 +208,18 @@ def _score_frame(
 
 
 def predict(
-    data: Tables | pd.DataFrame,
+    tables: Tables | pd.DataFrame,
+    *,
     as_of: str | None = None,
     model: ArrearsModel | str | Path | None = None,
-    *,
     policy: LevelPolicy | Mapping[str, Any] | str | Path | None = None,
-    n_jobs: int = 0,
+    n_jobs: int | None = None,
 ) -> pd.DataFrame:
     """Calibrated risk and warning level of every active enterprise at ``as_of``.
 
     Parameters
     ----------
-    data : Tables or DataFrame
+    tables : Tables or DataFrame
         Validated tables (features are built for ``as_of``) or a feature frame
         from :func:`anxin.build_features`.
     as_of : str, optional
@@ -195,8 +228,8 @@ def predict(
         A model or a URI for :func:`load_model` (default the champion).
     policy : LevelPolicy, dict or path, optional
         Override the model's warning-level policy (thresholds or quotas).
-    n_jobs : int, default 0
-        LightGBM threads (0 = all).
+    n_jobs : int, optional
+        Threads: ``None`` or ``-1`` all available cores, else that many.
 
     Returns
     -------
@@ -205,51 +238,8 @@ def predict(
         The repeated labels (``as_of``, ``risk_level``, ``model_name``,
         ``model_version``) are pandas categoricals of text.
     """
+    jobs = resolve_n_jobs(n_jobs, "predict")
     m = load_model(model)
-    feats, month = _features(data, as_of)
-    out, _ = _score_frame(m, feats, month, _policy(policy), n_jobs)
+    feats, month = feature_frame(tables, as_of, "predict")
+    out, _ = score_frame(m, feats, month, as_policy(policy), jobs)
     return out
-
-
-def explain(
-    data: Tables | pd.DataFrame,
-    as_of: str | None = None,
-    model: ArrearsModel | str | Path | None = None,
-    *,
-    explain: str = "alerts",
-    top_k: int = 3,
-    policy: LevelPolicy | Mapping[str, Any] | str | Path | None = None,
-    chunk_size: int = 50_000,
-    n_jobs: int = 0,
-) -> pd.DataFrame:
-    """:func:`predict` plus the reasons behind each warning.
-
-    Parameters
-    ----------
-    explain : {"alerts", "all", "none"}, default "alerts"
-        Explain enterprises at yellow or above, every enterprise, or none.
-    top_k : int, default 3
-        Reason groups per enterprise (only those raising the risk).
-    chunk_size : int, default 50000
-        Rows per TreeSHAP call; bounds memory.
-
-    Returns
-    -------
-    DataFrame
-        The predict columns plus ``reasons`` (list of dicts: ``group``,
-        ``group_zh``, ``group_en``, ``contribution``, ``feature``, ``value``,
-        ``text_zh``, ``text_en``), ``reasons_zh`` and ``reasons_en`` (the
-        sentences joined).
-    """
-    check_explain(explain)
-    check_param(
-        "top_k",
-        top_k,
-        "explain",
-        "an int in [1, 11]",
-        isinstance(top_k, int) and 1 <= top_k <= 11,
-    )
-    m = load_model(model)
-    feats, month = _features(data, as_of)
-    out, levels = _score_frame(m, feats, month, _policy(policy), n_jobs)
-    return attach_reasons(m, feats, out, levels, explain, top_k, chunk_size, n_jobs)

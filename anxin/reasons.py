@@ -1,4 +1,14 @@
-"""Reasons for a warning, in Chinese and English, from exact TreeSHAP.
+"""Explain: the reasons for a warning, in Chinese and English, from exact TreeSHAP.
+
+.. code-block:: python
+
+    import anxin
+
+    model = anxin.load_model("models:/anxin-arrears@champion")
+    alerts = anxin.explain(tables, as_of="2026-06", model=model)
+
+:func:`explain` is :func:`anxin.predict` plus the top reasons of each
+enterprise at yellow or above (or of every enterprise, or none).
 
 LightGBM's ``pred_contrib`` gives each feature's exact contribution to an
 enterprise's raw margin (contributions + base value = margin). Contributions
@@ -10,19 +20,37 @@ template of the group's strongest feature.
 from __future__ import annotations
 
 import functools
-import gc
 import json
 import string
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from anxin._params import check_param
+from anxin import _gc
+from anxin._params import check_param, resolve_n_jobs
 from anxin.catalogue import GROUPS, Feature, render_reason
+from anxin.levels import LevelPolicy
 from anxin.model import ArrearsModel
+from anxin.prediction import (
+    as_policy,
+    feature_frame,
+    load_model,
+    rank_scores,
+    score_frame,
+)
+from anxin.tables import Tables
 
-__all__ = ["EXPLAIN_MODES", "reasons_from_contributions", "serve_frame"]
+__all__ = [
+    "EXPLAIN_MODES",
+    "attach_reasons",
+    "check_explain",
+    "explain",
+    "explain_mask",
+    "serve_frame",
+]
 
 EXPLAIN_MODES = ("alerts", "all", "none")
 Explain = Literal["alerts", "all", "none"]
@@ -55,46 +83,17 @@ def _standard_fields(feature: Feature) -> bool:
     return True
 
 
-def reasons_from_contributions(
-    model: ArrearsModel,
-    frame: pd.DataFrame,
-    contrib: np.ndarray,
-    *,
-    top_k: int = 3,
-) -> list[list[dict[str, Any]]]:
-    """Top-k risk-raising reason groups of each row.
-
-    Parameters
-    ----------
-    model : ArrearsModel
-    frame : DataFrame
-        The rows' feature values (for the sentences).
-    contrib : ndarray of shape (n, n_features + 1)
-        :meth:`ArrearsModel.contributions` for the same rows.
-    top_k : int
-        Reasons per row; only groups with a positive contribution count.
-
-    Returns
-    -------
-    list of list of dict
-        Per row: ``group``, ``group_zh``, ``group_en``, ``contribution``
-        (log-odds), ``feature``, ``value`` (number, or None for a category or
-        a missing value), ``value_text``, ``text_zh``, ``text_en``.
-    """
-    # hundreds of thousands of small objects (lists, dicts, strings) are made
-    # here; the cyclic garbage collector would rescan them over and over
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _reasons(model, frame, contrib, top_k)
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _reasons(
     model: ArrearsModel, frame: pd.DataFrame, contrib: np.ndarray, top_k: int
 ) -> list[list[dict[str, Any]]]:
+    """Top-k risk-raising reason groups of each row of ``frame``.
+
+    ``contrib`` is :meth:`ArrearsModel.contributions` for the same rows. Per
+    row: a list of dicts with ``group``, ``group_zh``, ``group_en``,
+    ``contribution`` (log-odds), ``feature``, ``value`` (number, or None for a
+    category or a missing value), ``value_text``, ``text_zh``, ``text_en``;
+    only groups with a positive contribution count.
+    """
     spec = model.spec
     features = spec.features
     groups = spec.groups()
@@ -253,7 +252,7 @@ def attach_reasons(
     mode: str,
     top_k: int,
     chunk_size: int = 50_000,
-    n_jobs: int = 0,
+    n_jobs: int | None = None,
 ) -> pd.DataFrame:
     """``out`` plus ``reasons``, ``reasons_zh`` and ``reasons_en``.
 
@@ -263,10 +262,7 @@ def attach_reasons(
     mask = explain_mask(levels, mode)
     n = len(out)
     rows = np.flatnonzero(mask)
-    # a million empty lists would otherwise wake the cyclic GC again and again
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with _gc.paused():
         reasons: list[list[dict[str, Any]]] = [[] for _ in range(n)]
         text_zh = np.full(n, "", dtype=object)
         text_en = np.full(n, "", dtype=object)
@@ -279,9 +275,6 @@ def attach_reasons(
                 reasons[i] = r
             text_zh[part] = ["；".join(x["text_zh"] for x in r) for r in found]
             text_en[part] = ["; ".join(x["text_en"] for x in r) for r in found]
-    finally:
-        if enabled:
-            gc.enable()
     out = out.copy()
     out["reasons"] = pd.Series(reasons, index=out.index, dtype=object)
     out["reasons_zh"] = pd.Series(text_zh, index=out.index, dtype="str")
@@ -311,12 +304,63 @@ def serve_frame(
             out[passthrough] = frame[passthrough].astype("str")
     out["risk_score"] = score
     out["risk_level"] = levels.astype(str)
-    out["rank"] = (
-        pd.Series(score)
-        .rank(ascending=False, method="first")
-        .astype("int64")
-        .to_numpy()
-    )
+    out["rank"] = rank_scores(score, out.get("enterprise_id"))
     out = attach_reasons(model, frame, out, levels, explain, top_k)
     out["reasons"] = [json.dumps(r, ensure_ascii=False) for r in out["reasons"]]
     return out
+
+
+def explain(
+    tables: Tables | pd.DataFrame,
+    *,
+    as_of: str | None = None,
+    model: ArrearsModel | str | Path | None = None,
+    explain: str = "alerts",
+    top_k: int = 3,
+    policy: LevelPolicy | Mapping[str, Any] | str | Path | None = None,
+    chunk_size: int = 50_000,
+    n_jobs: int | None = None,
+) -> pd.DataFrame:
+    """:func:`anxin.predict` plus the reasons behind each warning.
+
+    Parameters
+    ----------
+    tables : Tables or DataFrame
+        Validated tables (features are built for ``as_of``) or a feature frame
+        from :func:`anxin.build_features`.
+    as_of : str, optional
+        Month ``YYYY-MM``; default the last month of the data.
+    model : ArrearsModel or str, optional
+        A model or a URI for :func:`anxin.load_model` (default the champion).
+    explain : {"alerts", "all", "none"}, default "alerts"
+        Explain enterprises at yellow or above, every enterprise, or none.
+    top_k : int, default 3
+        Reason groups per enterprise (only those raising the risk).
+    policy : LevelPolicy, dict or path, optional
+        Override the model's warning-level policy (thresholds or quotas).
+    chunk_size : int, default 50000
+        Rows per TreeSHAP call; bounds memory.
+    n_jobs : int, optional
+        Threads: ``None`` or ``-1`` all available cores, else that many.
+
+    Returns
+    -------
+    DataFrame
+        The predict columns plus ``reasons`` (list of dicts: ``group``,
+        ``group_zh``, ``group_en``, ``contribution``, ``feature``, ``value``,
+        ``text_zh``, ``text_en``), ``reasons_zh`` and ``reasons_en`` (the
+        sentences joined).
+    """
+    check_explain(explain)
+    check_param(
+        "top_k",
+        top_k,
+        "explain",
+        "an int in [1, 11]",
+        isinstance(top_k, int) and 1 <= top_k <= 11,
+    )
+    jobs = resolve_n_jobs(n_jobs, "explain")
+    m = load_model(model)
+    feats, month = feature_frame(tables, as_of, "explain")
+    out, levels = score_frame(m, feats, month, as_policy(policy), jobs)
+    return attach_reasons(m, feats, out, levels, explain, top_k, chunk_size, jobs)

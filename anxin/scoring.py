@@ -31,12 +31,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from anxin._params import resolve_n_jobs
 from anxin._version import __version__
 from anxin.drift import PSI_ALERT
 from anxin.exceptions import ContractError, DriftWarning
 from anxin.features import build_features
 from anxin.levels import LevelPolicy
-from anxin.prediction import _policy, _score_frame, load_model
+from anxin.prediction import as_policy, load_model, score_frame
 from anxin.reasons import attach_reasons
 from anxin.schemas import LEVELS
 from anxin.tables import load_tables
@@ -184,9 +185,9 @@ def _csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
 
 def score_month(
     data_dir: str | Path,
-    as_of: str | None,
     out_dir: str | Path,
     *,
+    as_of: str | None = None,
     model: Any = None,
     policy: LevelPolicy | Mapping[str, Any] | str | Path | None = None,
     explain: str = "alerts",
@@ -195,6 +196,7 @@ def score_month(
     log: bool = True,
     tracking_uri: str | None = None,
     step: Step | None = None,
+    n_jobs: int | None = None,
 ) -> ScoreResult:
     """Score one month of a data directory and write the results atomically.
 
@@ -202,10 +204,10 @@ def score_month(
     ----------
     data_dir : str or Path
         Directory with the contract tables.
-    as_of : str, optional
-        Month to score, ``YYYY-MM``; default the last payroll month.
     out_dir : str or Path
         Output root; results go to ``out_dir/as_of=YYYY-MM/``.
+    as_of : str, optional
+        Month to score, ``YYYY-MM``; default the last payroll month.
     model : ArrearsModel or str, optional
         A model or URI (default ``models:/anxin-arrears@champion``).
     policy : LevelPolicy, dict or path, optional
@@ -219,6 +221,8 @@ def score_month(
     tracking_uri : str, optional
     step : callable, optional
         Called with the name of each step (for progress displays).
+    n_jobs : int, optional
+        Threads: ``None`` or ``-1`` all available cores, else that many.
 
     Returns
     -------
@@ -230,6 +234,7 @@ def score_month(
         If the data break the contract at table level (nothing is written).
     """
     t0 = time.perf_counter()
+    jobs = resolve_n_jobs(n_jobs, "score_month")
     say = _Steps(step)
 
     say("load model")  # first: a missing model fails before any data is read
@@ -245,11 +250,11 @@ def score_month(
             table="payroll",
         )
     say("features")
-    feats = build_features(tables, as_of=month)
+    feats = build_features(tables, as_of=month, n_jobs=jobs)
     say("predict")
-    out, levels = _score_frame(m, feats, month, _policy(policy))
+    out, levels = score_frame(m, feats, month, as_policy(policy), jobs)
     say("explain")
-    scored = attach_reasons(m, feats, out, levels, explain, top_k)
+    scored = attach_reasons(m, feats, out, levels, explain, top_k, n_jobs=jobs)
     say("drift")
     drift = _drift(m, feats, out["risk_score"].to_numpy())
     alerts = drift[drift["alert"]]
@@ -281,7 +286,7 @@ def score_month(
             str(r): {k: int(v) for k, v in row.items()}
             for r, row in by_region.iterrows()
         },
-        "policy": (_policy(policy) or m.policy).to_dict(),
+        "policy": (as_policy(policy) or m.policy).to_dict(),
         "quarantine": {
             "rows": report.n_quarantined,
             "by_table": {t: len(f) for t, f in report.quarantined_rows.items()},

@@ -43,8 +43,8 @@ def end_to_end(tmp: str) -> None:
     with anxin.config_context(today="2026-11", home=tmp), timed(results, "score_s"):
         out = anxin.score_month(
             Path(tmp) / "data",
-            "2026-06",
             Path(tmp) / "out",
+            as_of="2026-06",
             model=str(Path(tmp) / "model"),
             log=False,
         )
@@ -63,7 +63,7 @@ def overhead(tmp: str) -> None:
     import numpy as np
 
     import anxin
-    from anxin.prediction import _score_frame
+    from anxin.prediction import score_frame
     from anxin.reasons import attach_reasons
 
     results: dict[str, float] = {}
@@ -76,10 +76,10 @@ def overhead(tmp: str) -> None:
             results,
             {
                 "bare_predict_s": lambda: model.booster.predict(matrix, raw_score=True),
-                "anxin_predict_s": lambda: _score_frame(model, feats, "2026-06", None),
+                "anxin_predict_s": lambda: score_frame(model, feats, "2026-06", None),
             },
         )
-        out, levels = _score_frame(model, feats, "2026-06", None)
+        out, levels = score_frame(model, feats, "2026-06", None)
         alerts = np.flatnonzero(levels != "none")
         sub = matrix.iloc[alerts]
         best_of(

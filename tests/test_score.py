@@ -43,7 +43,7 @@ def test_outputs(
     data_dir: Path, model_dir: Path, tmp_path: Path, tracking_uri: str
 ) -> None:
     result = score_month(
-        data_dir, AS_OF, tmp_path, model=str(model_dir), tracking_uri=tracking_uri
+        data_dir, tmp_path, as_of=AS_OF, model=str(model_dir), tracking_uri=tracking_uri
     )
     out = month_dir(tmp_path, AS_OF)
     assert result.out_dir == out
@@ -79,7 +79,11 @@ def test_quarantined_rows_are_reported_not_dropped(
     world = anxin.synth(800, 24, seed=8, dirty=True)
     world.write(tmp_path / "data")
     result = score_month(
-        tmp_path / "data", AS_OF, tmp_path / "out", model=str(model_dir), log=False
+        tmp_path / "data",
+        tmp_path / "out",
+        as_of=AS_OF,
+        model=str(model_dir),
+        log=False,
     )
     out = month_dir(tmp_path / "out", AS_OF)
     injected = world.injected
@@ -98,11 +102,13 @@ def test_quarantined_rows_are_reported_not_dropped(
 def test_rerun_replaces_the_month(
     data_dir: Path, model_dir: Path, tmp_path: Path
 ) -> None:
-    first = score_month(data_dir, AS_OF, tmp_path, model=str(model_dir), log=False)
+    first = score_month(
+        data_dir, tmp_path, as_of=AS_OF, model=str(model_dir), log=False
+    )
     second = score_month(
         data_dir,
-        AS_OF,
         tmp_path,
+        as_of=AS_OF,
         model=str(model_dir),
         log=False,
         policy={"kind": "quota", "red": 0.1, "orange": 0.0, "yellow": 0.0},
@@ -124,7 +130,7 @@ def slow(self, path, *args, **kwargs):
     open(sys.argv[4], "w").write("writing")
     time.sleep(120)
 pd.DataFrame.to_parquet = slow
-S.score_month(sys.argv[1], "2026-06", sys.argv[2], model=sys.argv[3], log=False)
+S.score_month(sys.argv[1], sys.argv[2], as_of="2026-06", model=sys.argv[3], log=False)
 """
 
 
@@ -162,14 +168,14 @@ def test_kill_mid_write_leaves_previous_output_or_none(
     _kill_mid_write(data_dir, out, model_dir, tmp_path)
     assert not month_dir(out, AS_OF).exists()
     # a complete run, then a killed one: the complete output is intact
-    done = score_month(data_dir, AS_OF, out, model=str(model_dir), log=False)
+    done = score_month(data_dir, out, as_of=AS_OF, model=str(model_dir), log=False)
     before = (month_dir(out, AS_OF) / "summary.json").read_bytes()
     _kill_mid_write(data_dir, out, model_dir, tmp_path)
     final = month_dir(out, AS_OF)
     assert (final / "summary.json").read_bytes() == before
     assert len(pd.read_parquet(final / "scores.parquet")) == len(done.scores)
     # the next run cleans up the leftovers and succeeds
-    score_month(data_dir, AS_OF, out, model=str(model_dir), log=False)
+    score_month(data_dir, out, as_of=AS_OF, model=str(model_dir), log=False)
     assert sorted(p.name for p in out.iterdir()) == [f"as_of={AS_OF}"]
 
 
@@ -191,7 +197,11 @@ def test_drift_warns(model_world: Tables, model_dir: Path, tmp_path: Path) -> No
     model_world.replace(payroll=pay).write(tmp_path / "data")
     with pytest.warns(DriftWarning, match="drifted"):
         result = score_month(
-            tmp_path / "data", AS_OF, tmp_path / "out", model=str(model_dir), log=False
+            tmp_path / "data",
+            tmp_path / "out",
+            as_of=AS_OF,
+            model=str(model_dir),
+            log=False,
         )
     assert result.summary["drift"]["alerts"]
     drift = pd.read_csv(month_dir(tmp_path / "out", AS_OF) / "drift.csv")
@@ -207,5 +217,7 @@ def test_contract_broken_writes_nothing(
         if f.name != "payroll.parquet":
             (broken / f.name).write_bytes(f.read_bytes())
     with pytest.raises(anxin.ContractError, match="payroll"):
-        score_month(broken, AS_OF, tmp_path / "out", model=str(model_dir), log=False)
+        score_month(
+            broken, tmp_path / "out", as_of=AS_OF, model=str(model_dir), log=False
+        )
     assert not (tmp_path / "out").exists()

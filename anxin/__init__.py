@@ -17,6 +17,7 @@ variables (:func:`get_config`, :func:`config_context`).
 
 from anxin._version import __version__
 from anxin.cases import CaseStore, log_field_performance, merge_outcomes
+from anxin.catalogue import CATALOGUE, Feature
 from anxin.config import Config, config_context, get_config
 from anxin.exceptions import (
     AnxinError,
@@ -30,7 +31,8 @@ from anxin.exceptions import (
     NotFittedError,
     UnknownCaseError,
 )
-from anxin.features import CATALOGUE, build_features, build_labels
+from anxin.features import build_features
+from anxin.labels import build_labels
 from anxin.levels import LevelPolicy
 from anxin.model import ArrearsModel
 from anxin.prediction import load_model, predict
@@ -52,6 +54,7 @@ __all__ = [
     "Config",
     "ContractError",
     "DriftWarning",
+    "Feature",
     "IllegalTransitionError",
     "InvalidParameterError",
     "LevelPolicy",

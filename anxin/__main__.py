@@ -1,5 +1,6 @@
-"""``python -m anxin``."""
+"""``python -m anxin``: the command line."""
 
 from anxin.cli import run
 
-run()
+if __name__ == "__main__":
+    run()

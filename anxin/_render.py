@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def validation(console: Console, report: ValidationReport) -> None:
     """Print row counts per table and breaches per rule."""
-    from anxin.validation import RULES
+    from anxin.validation import RULE_DESCRIPTIONS
 
     table = Table(title="Validation / 数据校验", show_lines=False)
     table.add_column("table")
@@ -45,7 +45,7 @@ def validation(console: Console, report: ValidationReport) -> None:
                 str(rec.table),
                 str(rec.rule),
                 f"{rec.rows:,d}",
-                RULES.get(str(rec.rule), ""),
+                RULE_DESCRIPTIONS.get(str(rec.rule), ""),
             )
         console.print(rules)
     for name, cols in report.extra_columns.items():

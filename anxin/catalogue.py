@@ -1,7 +1,7 @@
 """The feature catalogue: every feature's meaning, reason group and sentence.
 
-Public through :data:`anxin.features.CATALOGUE`. Reason templates are Python
-format strings. Besides any feature name of the same row they may use:
+Public as :data:`anxin.CATALOGUE` and :class:`anxin.Feature`. Reason templates
+are Python format strings. Besides any feature name of the same row they may use:
 
 ``{value}``   the feature's own value
 ``{pct}``     ``abs(value)`` as a whole percentage, e.g. ``45%``
@@ -593,12 +593,6 @@ class _Row(dict[str, Any]):
         return "?"
 
 
-def _fmt_value(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return float("nan")
-    return value
-
-
 def render_reason(
     feature: Feature, value: Any, row: Mapping[str, Any] | None = None
 ) -> tuple[str, str]:
@@ -629,7 +623,7 @@ def render_reason(
     fields = _Row(row or {})
     if value is None:
         value = float("nan")
-    fields["value"] = _fmt_value(value)
+    fields["value"] = value
     if feature.kind == "numeric":
         number = float(value)
         if math.isnan(number):  # missing data can itself raise the risk

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
-    "AnxinDeprecationWarning",
     "AnxinError",
     "CaseConflictError",
     "CaseError",
@@ -108,7 +107,3 @@ class CaseConflictError(CaseError, RuntimeError):
 
 class DriftWarning(UserWarning):
     """Scoring data has drifted away from the model's training data."""
-
-
-class AnxinDeprecationWarning(DeprecationWarning):
-    """A part of anxin's API that will be removed."""

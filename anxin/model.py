@@ -59,7 +59,7 @@ class ModelSpec:
     categorical : dict
         Categorical feature -> its levels at training time.
     catalogue : dict
-        Feature -> :class:`~anxin.features.Feature` (meaning and reason text).
+        Feature -> :class:`~anxin.Feature` (meaning and reason text).
     horizon : int
         Months ahead the risk refers to.
     info : dict

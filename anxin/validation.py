@@ -32,7 +32,7 @@ from anxin.schemas import (
 )
 from anxin.tables import Tables
 
-__all__ = ["QUARANTINE_COLUMNS", "RULES", "ValidationReport", "validate"]
+__all__ = ["QUARANTINE_COLUMNS", "RULE_DESCRIPTIONS", "ValidationReport", "validate"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 QUARANTINE_COLUMNS = ["table", "source_row", "enterprise_id", "column", "value", "rule"]
 
 #: Rule code -> what it means and how to fix it.
-RULES: dict[str, str] = {
+RULE_DESCRIPTIONS: dict[str, str] = {
     "wrong_type": "value cannot be read as the column's type; fix the value",
     "missing_value": "required value is empty; fill it in or drop the row at source",
     "greater_than_or_equal_to": "value is below the allowed minimum (negative?)",

@@ -99,22 +99,6 @@ def test_missing_model_exit_1(
     assert "anxin train" in capsys.readouterr().err
 
 
-@pytest.mark.slow
-def test_demo_runs_the_whole_chain(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    assert main(["demo", "-n", "1500", "-m", "30", "--workdir", "demo"]) == 0
-    out = capsys.readouterr().out
-    assert "Top warnings / 重点预警企业" in out
-    assert "Case queue / 待派单案件" in out
-    assert "mlflow ui --backend-store-uri" in out
-    assert (tmp_path / "demo" / "scores" / "as_of=2026-06" / "scores.parquet").exists()
-    store = anxin.CaseStore()
-    assert len(store.list()) > 0
-    store.close()
-
-
 def test_warnings_print_as_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     import warnings
 

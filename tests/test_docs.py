@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from anxin.features import features_markdown
+import anxin
+from anxin._docs import api_markdown, features_markdown
 from anxin.schemas import contract_markdown
 
 ROOT = Path(__file__).parents[1]
@@ -21,6 +22,15 @@ def test_features_doc_matches_the_catalogue() -> None:
     assert (ROOT / "docs" / "features.md").read_text("utf-8") == features_markdown(), (
         "docs/features.md is stale: run `make docs`"
     )
+
+
+def test_api_doc_lists_the_public_api() -> None:
+    assert (ROOT / "docs" / "api.md").read_text("utf-8") == api_markdown(), (
+        "docs/api.md is stale: run `make docs`"
+    )
+    for name in anxin.__all__:
+        if name != "__version__":
+            assert f"`anxin.{name}`" in api_markdown()
 
 
 def test_quickstart_has_exactly_two_commands() -> None:

@@ -1,8 +1,6 @@
-"""predict / explain: one row per enterprise, levels, reasons that add up."""
+"""predict: one row per enterprise, calibrated risk, levels and ranks."""
 
 from __future__ import annotations
-
-import re
 
 import numpy as np
 import pandas as pd
@@ -10,7 +8,7 @@ import pytest
 
 import anxin
 from anxin import LevelPolicy, ModelNotFoundError, Tables
-from anxin.prediction import PREDICT_COLUMNS
+from anxin.prediction import PREDICT_COLUMNS, rank_scores
 
 AS_OF = "2026-06"
 
@@ -75,62 +73,6 @@ def test_quota_policy_override(model: anxin.ArrearsModel, model_world: Tables) -
         assert (part["risk_level"] == "red").sum() == int(np.ceil(0.1 * n - 1e-9))
 
 
-def test_contributions_add_up_to_the_margin(
-    model: anxin.ArrearsModel, model_world: Tables
-) -> None:
-    feats = anxin.build_features(model_world, as_of=AS_OF)
-    contrib = model.contributions(feats, chunk_size=700)
-    np.testing.assert_allclose(contrib.sum(axis=1), model.margin(feats), atol=1e-9)
-
-
-def test_explain_alerts_only(model: anxin.ArrearsModel, model_world: Tables) -> None:
-    out = anxin.explain(model_world, as_of=AS_OF, model=model)
-    alerts = out["risk_level"] != "none"
-    assert alerts.any()
-    assert all(len(r) == 0 for r in out.loc[~alerts, "reasons"])
-    assert all(1 <= len(r) <= 3 for r in out.loc[alerts, "reasons"])
-    feats = anxin.build_features(model_world, as_of=AS_OF).set_index("enterprise_id")
-    for rec in out[alerts].head(30).itertuples():
-        contributions = [r["contribution"] for r in rec.reasons]
-        assert contributions == sorted(contributions, reverse=True)
-        assert all(c > 0 for c in contributions)
-        for r in rec.reasons:
-            assert re.search(r"[\u4e00-\u9fff]", r["text_zh"])  # Chinese
-            assert re.fullmatch(r"[ -~]+", r["text_en"])  # plain English
-            assert r["group"] == model.spec.catalogue[r["feature"]].group
-            value = feats.loc[rec.enterprise_id, r["feature"]]
-            if r["value"] is not None:
-                assert r["value"] == pytest.approx(float(value), rel=1e-5, abs=1e-6)
-        assert rec.reasons_zh == "；".join(r["text_zh"] for r in rec.reasons)
-
-
-def test_group_contributions_are_sums(
-    model: anxin.ArrearsModel, model_world: Tables
-) -> None:
-    feats = anxin.build_features(model_world, as_of=AS_OF)
-    out = anxin.explain(feats, model=model, explain="all", top_k=11)
-    contrib = model.contributions(feats)
-    i = int(out["risk_score"].to_numpy().argmax())
-    groups = {f: model.spec.catalogue[f].group for f in model.spec.features}
-    expected = (
-        pd.Series(contrib[i, :-1], index=model.spec.features).groupby(groups).sum()
-    )
-    for r in out.loc[i, "reasons"]:
-        assert r["contribution"] == pytest.approx(expected[r["group"]], abs=1e-5)
-    # all positive groups are listed when top_k covers every group
-    assert len(out.loc[i, "reasons"]) == int((expected > 0).sum())
-
-
-@pytest.mark.parametrize(("mode", "expect"), [("all", True), ("none", False)])
-def test_explain_modes(
-    model: anxin.ArrearsModel, model_world: Tables, mode: str, expect: bool
-) -> None:
-    out = anxin.explain(model_world, as_of=AS_OF, model=model, explain=mode, top_k=2)
-    lengths = out["reasons"].map(len)
-    assert (lengths > 0).mean() > 0.9 if expect else (lengths == 0).all()
-    assert lengths.max() <= 2
-
-
 def test_load_model_by_alias_version_and_path(
     trained: tuple[anxin.TrainResult, str], tmp_path: pytest.TempPathFactory
 ) -> None:
@@ -160,3 +102,29 @@ def test_policy_in_model_is_thresholds(model: anxin.ArrearsModel) -> None:
     assert isinstance(model.policy, LevelPolicy)
     assert model.policy.kind == "threshold"
     assert model.policy.red > model.policy.orange > model.policy.yellow > 0
+
+
+def test_ranks_break_ties_by_the_lower_enterprise_code() -> None:
+    scores = np.array([0.5, 0.9, 0.5, 0.5])
+    ids = pd.Series(["c", "z", "a", "b"])
+    assert rank_scores(scores, ids).tolist() == [4, 1, 2, 3]
+    # sorted codes take the fast path and agree with the general one
+    order = np.argsort(ids.to_numpy())
+    sorted_rank = rank_scores(scores[order], ids.iloc[order].reset_index(drop=True))
+    assert sorted_rank.tolist() == rank_scores(scores, ids)[order].tolist()
+
+
+@pytest.mark.parametrize("n_jobs", [0, -2, 1.5, "all"])
+def test_n_jobs_outside_the_rule_is_refused(
+    model: anxin.ArrearsModel, model_world: Tables, n_jobs: object
+) -> None:
+    with pytest.raises(anxin.InvalidParameterError, match="'n_jobs' parameter"):
+        anxin.predict(model_world, as_of=AS_OF, model=model, n_jobs=n_jobs)  # type: ignore[arg-type]
+
+
+def test_n_jobs_does_not_change_scores(
+    model: anxin.ArrearsModel, model_world: Tables
+) -> None:
+    one = anxin.predict(model_world, as_of=AS_OF, model=model, n_jobs=1)
+    every = anxin.predict(model_world, as_of=AS_OF, model=model, n_jobs=-1)
+    pd.testing.assert_frame_equal(one, every)

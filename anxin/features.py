@@ -106,23 +106,52 @@ _TAX = ("invoice_amount", "vat_paid", "iit_withheld", "tax_arrears")
 _SIGNALS = ("electricity_kwh", "complaints", "lawsuits")
 
 
+@dataclasses.dataclass
+class _Chunk:
+    """One chunk of enterprises: its grids and what every formula shares."""
+
+    g: Grid
+    x: dict[str, np.ndarray]  # grid series, (rows, width)
+    st: dict[str, np.ndarray]  # per-enterprise facts, (rows,)
+    peer_mean: dict[int, np.ndarray]
+    active: np.ndarray
+    active_now: np.ndarray
+    on_payroll: Counts  # months on payroll in trailing windows
+    on_tax: Counts  # months with a tax return in trailing windows
+
+
 def _chunk(inp: _Inputs, rows: slice) -> dict[str, np.ndarray]:
     """All numeric features for enterprises ``rows``: (rows, targets) arrays."""
     g = inp.g
     x = {k: v[rows] for k, v in inp.grids.items()}
-    st = {k: v[rows] for k, v in inp.static.items()}
-    view = g.view
     active = x["active"]
-    active_now = view(active, 0)
-    hc, payable, paid = x["insured_headcount"], x["wages_payable"], x["wages_paid"]
-    delay = x["pay_delay_days"]
-    si_due, si_paid = x["social_insurance_due"], x["social_insurance_paid"]
+    c = _Chunk(
+        g=g,
+        x=x,
+        st={k: v[rows] for k, v in inp.static.items()},
+        peer_mean=inp.peer_mean,
+        active=active,
+        active_now=g.view(active, 0),
+        on_payroll=Counts(g, active),
+        on_tax=Counts(g, x["tax_present"]),
+    )
     f: dict[str, np.ndarray] = {}
-    on_payroll = Counts(g, active)
-    on_tax = Counts(g, x["tax_present"])
+    for part in (
+        _headcount,
+        _wages,
+        _social_insurance,
+        _tax_and_revenue,
+        _electricity,
+        _complaints_history_profile,
+    ):
+        f.update(part(c))
+    return f
 
-    # headcount
-    w_hc = Win(g, hc, (13,), counts=on_payroll, integer=True)
+
+def _headcount(c: _Chunk) -> dict[str, np.ndarray]:
+    g, hc = c.g, c.x["insured_headcount"]
+    f: dict[str, np.ndarray] = {}
+    w_hc = Win(g, hc, (13,), counts=c.on_payroll, integer=True)
     f["headcount"] = w_hc.now
     for k in (1, 3, 6, 12):
         f[f"headcount_chg_{k}m"] = chg(g, hc, k)
@@ -131,31 +160,38 @@ def _chunk(inp: _Inputs, rows: slice) -> dict[str, np.ndarray]:
     w_step = Win(g, step, (6,))
     w_step2 = Win(g, step * step, (6,), counts=w_step.counts)
     f["headcount_vol_6m"] = w_step.std(6, w_step2)
-    seg = st["seg"].astype(np.int64)
+    seg = c.st["seg"].astype(np.int64)
     for k in (1, 3):
         f[f"headcount_peer_chg_{k}m"] = (
             f[f"headcount_chg_{k}m"]
-            - inp.peer_mean[k][np.arange(g.targets.size)[None, :], seg[:, None]]
+            - c.peer_mean[k][np.arange(g.targets.size)[None, :], seg[:, None]]
         )
-    # wages
+    return f
+
+
+def _wages(c: _Chunk) -> dict[str, np.ndarray]:
+    g, x, view, active = c.g, c.x, c.g.view, c.active
+    hc, payable, paid = x["insured_headcount"], x["wages_payable"], x["wages_paid"]
+    delay = x["pay_delay_days"]
+    f: dict[str, np.ndarray] = {}
     wph = safe_ratio(payable, hc)
     f["wages_per_head"] = view(wph, 0)
     f["wages_per_head_chg_3m"] = chg(g, wph, 3)
     f["wages_per_head_chg_12m"] = chg(g, wph, 12)
     f["wages_payable_chg_1m"] = chg(g, payable, 1)
     f["wages_payable_chg_12m"] = chg(g, payable, 12)
-    w_pay = Win(g, payable, (13,), counts=on_payroll)
+    w_pay = Win(g, payable, (13,), counts=c.on_payroll)
     f["wages_payable_rel_mean_12m"] = safe_ratio(w_pay.now, w_pay.mean_before(12)) - 1
     shortfall = np.clip(1.0 - safe_ratio(paid, payable), 0.0, 1.0)
     shortfall[active & (payable == 0)] = 0.0
     short_flag = shortfall > _EPS_SHARE
     f["wage_shortfall_share"] = view(shortfall, 0)
-    f["wage_shortfall_mean_3m"] = Win(g, shortfall, (3,), counts=on_payroll).mean(3)
+    f["wage_shortfall_mean_3m"] = Win(g, shortfall, (3,), counts=c.on_payroll).mean(3)
     short_months = np.where(active, short_flag, np.nan)
     f["wage_shortfall_months_6m"] = Win(
-        g, short_months, (6,), counts=on_payroll, integer=True
+        g, short_months, (6,), counts=c.on_payroll, integer=True
     ).sum(6)
-    f["wage_shortfall_streak"] = streak(g, short_flag, active_now)
+    f["wage_shortfall_streak"] = streak(g, short_flag, c.active_now)
     f["months_since_full_wages"] = since(g, active & ~short_flag)
     f["pay_delay_days"] = view(delay, 0)
     f["pay_delay_max_3m"] = rolling_max(g, delay, 3)
@@ -165,28 +201,39 @@ def _chunk(inp: _Inputs, rows: slice) -> dict[str, np.ndarray]:
     f["pay_delay_months_over30_6m"] = Win(
         g, delay30, (6,), counts=w_delay.counts, integer=True
     ).sum(6)
-    w_paid = Win(g, paid, (3, 6), counts=on_payroll)
+    w_paid = Win(g, paid, (3, 6), counts=c.on_payroll)
     f["wages_paid_trend_6m"] = safe_ratio(w_paid.mean(3), w_paid.mean_between(3, 6)) - 1
-    # social insurance
+    return f
+
+
+def _social_insurance(c: _Chunk) -> dict[str, np.ndarray]:
+    g, active = c.g, c.active
+    si_due, si_paid = c.x["social_insurance_due"], c.x["social_insurance_paid"]
+    f: dict[str, np.ndarray] = {}
     si_gap = np.clip(1.0 - safe_ratio(si_paid, si_due), 0.0, 1.0)
     si_gap[active & (si_due == 0)] = 0.0
     gap_flag = si_gap > _EPS_SHARE
-    f["si_gap_share"] = view(si_gap, 0)
-    f["si_gap_mean_3m"] = Win(g, si_gap, (3,), counts=on_payroll).mean(3)
+    f["si_gap_share"] = g.view(si_gap, 0)
+    f["si_gap_mean_3m"] = Win(g, si_gap, (3,), counts=c.on_payroll).mean(3)
     w_gap = Win(
         g,
         np.where(active, gap_flag, np.nan),
         (3, 6, 12),
-        counts=on_payroll,
+        counts=c.on_payroll,
         integer=True,
     )
     for k in (3, 6, 12):
         f[f"si_gap_months_{k}m"] = w_gap.sum(k)
-    f["si_gap_streak"] = streak(g, gap_flag, active_now)
+    f["si_gap_streak"] = streak(g, gap_flag, c.active_now)
     f["months_since_full_si"] = since(g, active & ~gap_flag)
     f["si_paid_chg_3m"] = chg(g, si_paid, 3)
-    # tax
+    return f
+
+
+def _tax_and_revenue(c: _Chunk) -> dict[str, np.ndarray]:
+    g, x, view, on_tax = c.g, c.x, c.g.view, c.on_tax
     inv, vat, arrears = x["invoice_amount"], x["vat_paid"], x["tax_arrears"]
+    f: dict[str, np.ndarray] = {}
     w_inv = Win(g, inv, (3, 6, 13), counts=on_tax)
     w_inv2 = Win(g, inv * inv, (6,), counts=on_tax)
     inv_mean3 = w_inv.mean(3)
@@ -202,7 +249,7 @@ def _chunk(inp: _Inputs, rows: slice) -> dict[str, np.ndarray]:
     f["tax_months_reported_12m"] = on_tax(12)
     # revenue
     f["invoice_amount"] = w_inv.now
-    f["revenue_per_head"] = safe_ratio(w_inv.now, w_hc.now)
+    f["revenue_per_head"] = safe_ratio(w_inv.now, view(x["insured_headcount"], 0))
     for k in (1, 3, 12):
         f[f"invoice_chg_{k}m"] = chg(g, inv, k)
     f["invoice_rel_mean_12m"] = safe_ratio(w_inv.now, w_inv.mean_before(12)) - 1
@@ -213,8 +260,12 @@ def _chunk(inp: _Inputs, rows: slice) -> dict[str, np.ndarray]:
     w_vat = Win(g, vat, (13,), counts=on_tax)
     f["vat_rel_mean_12m"] = safe_ratio(w_vat.now, w_vat.mean_before(12)) - 1
     f["vat_to_invoice"] = np.clip(safe_ratio(w_vat.now, w_inv.now), 0, 1)
-    # electricity
-    kwh = x["electricity_kwh"]
+    return f
+
+
+def _electricity(c: _Chunk) -> dict[str, np.ndarray]:
+    g, kwh = c.g, c.x["electricity_kwh"]
+    f: dict[str, np.ndarray] = {}
     w_kwh = Win(g, kwh, (12, 13))
     f["electricity_kwh"] = w_kwh.now
     for k in (1, 3, 12):
@@ -224,7 +275,12 @@ def _chunk(inp: _Inputs, rows: slice) -> dict[str, np.ndarray]:
     drop = np.where(np.isnan(ratio), np.nan, ratio < 0.5)
     f["electricity_drop50_months_6m"] = Win(g, drop, (6,), integer=True).sum(6)
     f["electricity_months_reported_12m"] = w_kwh.count(12)
-    # complaints and litigation
+    return f
+
+
+def _complaints_history_profile(c: _Chunk) -> dict[str, np.ndarray]:
+    g, x, view, st = c.g, c.x, c.g.view, c.st
+    f: dict[str, np.ndarray] = {}
     w_c = Win(g, x["complaints"], (3, 6, 12), integer=True)
     f["complaints_1m"] = w_c.now
     for k in (3, 6, 12):
@@ -236,12 +292,12 @@ def _chunk(inp: _Inputs, rows: slice) -> dict[str, np.ndarray]:
     f["past_arrears_count"] = view(x["hist_count"], 0)
     f["months_since_last_arrears"] = view(x["hist_since"], 0)
     f["past_arrears_workers"] = view(x["hist_workers"], 0)
-    shape = active_now.shape
+    shape = c.active_now.shape
     f["firm_age_months"] = np.maximum(
         g.targets[None, :] - st["established"][:, None], 0
     )
     f["registered_capital"] = np.broadcast_to(st["registered_capital"][:, None], shape)
-    f["months_active_12m"] = on_payroll(12)
+    f["months_active_12m"] = c.on_payroll(12)
     f["month_of_year"] = np.broadcast_to((g.targets % 12 + 1.0)[None, :], shape)
     f["months_to_spring_festival"] = np.broadcast_to(
         _calendar.months_to_spring_festival(g.targets).astype(float)[None, :], shape

@@ -19,6 +19,7 @@ template of the group's strongest feature.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import string
@@ -83,17 +84,17 @@ def _standard_fields(feature: Feature) -> bool:
     return True
 
 
-def _reasons(
-    model: ArrearsModel, frame: pd.DataFrame, contrib: np.ndarray, top_k: int
-) -> list[list[dict[str, Any]]]:
-    """Top-k risk-raising reason groups of each row of ``frame``.
+@dataclasses.dataclass
+class _TopGroups:
+    """The top-k reason groups of each row and each group's strongest feature."""
 
-    ``contrib`` is :meth:`ArrearsModel.contributions` for the same rows. Per
-    row: a list of dicts with ``group``, ``group_zh``, ``group_en``,
-    ``contribution`` (log-odds), ``feature``, ``value`` (number, or None for a
-    category or a missing value), ``value_text``, ``text_zh``, ``text_en``;
-    only groups with a positive contribution count.
-    """
+    groups: list[str]
+    top: np.ndarray  # (n, k) group index
+    value: np.ndarray  # (n, k) summed contribution of the group
+    feature: np.ndarray  # (n, k) feature index of the strongest member
+
+
+def _top_groups(model: ArrearsModel, contrib: np.ndarray, top_k: int) -> _TopGroups:
     spec = model.spec
     features = spec.features
     groups = spec.groups()
@@ -106,19 +107,41 @@ def _reasons(
     by_group = feat_contrib @ member
     k = min(top_k, len(groups))
     top = np.argsort(-by_group, axis=1, kind="stable")[:, :k]
-    top_value = np.take_along_axis(by_group, top, axis=1)
-    # the strongest feature of each of the chosen groups
     best = np.empty((n, len(groups)), dtype=np.int64)
     for g in range(len(groups)):
         cols = np.flatnonzero(feat_group == g)
         best[:, g] = cols[np.argmax(feat_contrib[:, cols], axis=1)]
-    top_feature = np.take_along_axis(best, top, axis=1)
+    return _TopGroups(
+        groups=groups,
+        top=top,
+        value=np.take_along_axis(by_group, top, axis=1),
+        feature=np.take_along_axis(best, top, axis=1),
+    )
 
-    # Everything per cell (row x reason) is prepared with numpy; the loop
-    # below only looks sentences up (or renders them once) and builds dicts.
-    used = [int(f) for f in np.unique(top_feature)]
+
+@dataclasses.dataclass
+class _Cells:
+    """Per (row, reason) values as Python lists, prepared with numpy."""
+
+    number: list[list[float]]
+    text: list[list[str]]
+    rounded: list[list[float]]
+    pct: list[list[float]]
+    sign: list[list[bool]]
+    finite: list[list[bool]]
+    categories: dict[int, list[Any]]  # feature index -> row values (categoricals)
+    companions: dict[int, list[str]]  # feature index -> other columns it quotes
+    extra: dict[str, list[float]]  # companion column -> row values
+    cacheable: dict[int, bool]  # sentences depend only on the rounded values
+
+
+def _cells(model: ArrearsModel, frame: pd.DataFrame, top: _TopGroups) -> _Cells:
+    spec = model.spec
+    features = spec.features
+    n = len(frame)
+    used = [int(f) for f in np.unique(top.feature)]
     numeric = [f for f in used if features[f] not in spec.categorical]
-    col_of = np.zeros(n_feat, dtype=np.int64)
+    col_of = np.zeros(len(features), dtype=np.int64)
     col_of[numeric] = np.arange(len(numeric))
     matrix = (
         frame[[features[f] for f in numeric]].to_numpy(
@@ -127,24 +150,9 @@ def _reasons(
         if numeric
         else np.full((n, 1), np.nan)
     )
-    cell = matrix[np.arange(n)[:, None], col_of[top_feature]]  # (n, k)
-    is_cat = np.isin(top_feature, [f for f in used if f not in numeric])
-    cell[is_cat] = np.nan
+    cell = matrix[np.arange(n)[:, None], col_of[top.feature]]  # (n, k)
+    cell[np.isin(top.feature, [f for f in used if f not in numeric])] = np.nan
     finite = np.isfinite(cell)
-    number_l = np.where(finite, np.round(cell, 6), np.nan).tolist()
-    text_l = np.where(finite, np.char.mod("%.6g", cell), "").tolist()
-    round_l = np.where(finite, np.round(cell), 0).tolist()
-    pct_l = np.where(finite, np.round(np.abs(cell) * 100), 0).tolist()
-    sign_l = (cell >= 0).tolist()
-    finite_l = finite.tolist()
-    categories = {
-        f: frame[features[f]]
-        .astype("object")
-        .where(frame[features[f]].notna(), None)
-        .tolist()
-        for f in used
-        if f not in numeric
-    }
     companions = {
         f: sorted(
             (
@@ -155,31 +163,73 @@ def _reasons(
         )
         for f in used
     }
-    extra_cols = {
-        name: frame[name].to_numpy(dtype=np.float64, na_value=np.nan).tolist()
-        for name in {c for cs in companions.values() for c in cs}
-    }
-    labels = [GROUPS.get(g, (g, g)) for g in groups]
-    # a sentence depends only on the displayed (rounded) numbers, which repeat
-    # a lot (counts of months, whole percentages): render each once
-    cacheable = {
-        f: f in numeric and _standard_fields(spec.catalogue[features[f]]) for f in used
-    }
+    return _Cells(
+        number=np.where(finite, np.round(cell, 6), np.nan).tolist(),
+        text=np.where(finite, np.char.mod("%.6g", cell), "").tolist(),
+        rounded=np.where(finite, np.round(cell), 0).tolist(),
+        pct=np.where(finite, np.round(np.abs(cell) * 100), 0).tolist(),
+        sign=(cell >= 0).tolist(),
+        finite=finite.tolist(),
+        categories={
+            f: frame[features[f]]
+            .astype("object")
+            .where(frame[features[f]].notna(), None)
+            .tolist()
+            for f in used
+            if f not in numeric
+        },
+        companions=companions,
+        extra={
+            name: frame[name].to_numpy(dtype=np.float64, na_value=np.nan).tolist()
+            for name in {c for cs in companions.values() for c in cs}
+        },
+        # a sentence depends only on the displayed (rounded) numbers, which
+        # repeat a lot (counts of months, whole percentages): render each once
+        cacheable={
+            f: f in numeric and _standard_fields(spec.catalogue[features[f]])
+            for f in used
+        },
+    )
+
+
+def _reasons(
+    model: ArrearsModel, frame: pd.DataFrame, contrib: np.ndarray, top_k: int
+) -> list[list[dict[str, Any]]]:
+    """Top-k risk-raising reason groups of each row of ``frame``.
+
+    ``contrib`` is :meth:`ArrearsModel.contributions` for the same rows. Per
+    row: a list of dicts with ``group``, ``group_zh``, ``group_en``,
+    ``contribution`` (log-odds), ``feature``, ``value`` (number, or None for a
+    category or a missing value), ``value_text``, ``text_zh``, ``text_en``;
+    only groups with a positive contribution count.
+
+    Everything per cell (row x reason) is prepared with numpy; the loop only
+    looks sentences up (or renders them once) and builds dicts.
+    """
+    spec = model.spec
+    features = spec.features
+    top = _top_groups(model, contrib, top_k)
+    c = _cells(model, frame, top)
+    labels = [GROUPS.get(g, (g, g)) for g in top.groups]
     sentences: dict[tuple[Any, ...], tuple[str, str]] = {}
-    contribution = np.round(top_value, 6).tolist()
-    positive = (top_value > 0).tolist()
-    top_l, feat_l = top.tolist(), top_feature.tolist()
+    contribution = np.round(top.value, 6).tolist()
+    positive = (top.value > 0).tolist()
+    top_l, feat_l = top.top.tolist(), top.feature.tolist()
     no_extra: dict[str, Any] = {}
+    # locals, not attribute lookups, in the loop over every explained row
+    companions, categories, extra_cols = c.companions, c.categories, c.extra
+    number_l, text_l, finite_l = c.number, c.text, c.finite
+    round_l, pct_l, sign_l, cacheable = c.rounded, c.pct, c.sign, c.cacheable
     out: list[list[dict[str, Any]]] = []
-    for i in range(n):
+    for i in range(len(frame)):
         row_reasons = []
-        for j in range(k):
+        for j in range(top.top.shape[1]):
             if not positive[i][j]:
                 break
             g, f = top_l[i][j], feat_l[i][j]
             name = features[f]
             extra = (
-                {c: extra_cols[c][i] for c in companions[f]}
+                {col: extra_cols[col][i] for col in companions[f]}
                 if companions[f]
                 else no_extra
             )
@@ -208,7 +258,7 @@ def _reasons(
                     sentences[key] = texts
             row_reasons.append(
                 {
-                    "group": groups[g],
+                    "group": top.groups[g],
                     "group_zh": labels[g][0],
                     "group_en": labels[g][1],
                     "contribution": contribution[i][j],

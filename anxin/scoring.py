@@ -37,6 +37,7 @@ from anxin.drift import PSI_ALERT
 from anxin.exceptions import ContractError, DriftWarning
 from anxin.features import build_features
 from anxin.levels import LevelPolicy
+from anxin.model import ArrearsModel
 from anxin.prediction import as_policy, load_model, score_frame
 from anxin.reasons import attach_reasons
 from anxin.schemas import LEVELS
@@ -257,6 +258,29 @@ def score_month(
     scored = attach_reasons(m, feats, out, levels, explain, top_k, n_jobs=jobs)
     say("drift")
     drift = _drift(m, feats, out["risk_score"].to_numpy())
+    _warn_drift(drift, month)
+    policy_used = as_policy(policy) or m.policy
+    summary = _summary(m, month, scored, levels, drift, report, policy_used)
+    say("write")
+
+    def write_json(path: Path) -> None:
+        say("write summary")
+        summary["seconds"] = round(time.perf_counter() - t0, 2)
+        summary["timings"] = dict(say.timings)
+        path.write_text(json.dumps(summary, ensure_ascii=False, indent=2), "utf-8")
+
+    writers = _writers(scored, drift, report)
+    writers["summary.json"] = write_json  # last: a summary means all is there
+    final = _write_month(Path(out_dir), month, writers)
+    result = ScoreResult(scored, summary, drift, report, final)
+    if log:
+        say("log")
+        result.run_id = _log_scoring(result, tracking_uri)
+    logger.info("scored %s: %d enterprises, %s", month, len(scored), summary["levels"])
+    return result
+
+
+def _warn_drift(drift: pd.DataFrame, month: str) -> None:
     alerts = drift[drift["alert"]]
     if not alerts.empty:
         names = ", ".join(f"{r.feature} (PSI {r.psi:.2f})" for r in alerts.itertuples())
@@ -265,75 +289,77 @@ def score_month(
             f"{names}. Check the inputs (see docs/operations.md) and consider "
             "retraining.",
             DriftWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    counts = {lvl: int((levels == lvl).sum()) for lvl in LEVELS}
+
+
+def _summary(
+    model: ArrearsModel,
+    month: str,
+    scored: pd.DataFrame,
+    levels: pd.Categorical[str],
+    drift: pd.DataFrame,
+    report: ValidationReport,
+    policy: LevelPolicy,
+) -> dict[str, Any]:
+    """The content of ``summary.json`` (``seconds`` and ``timings`` come last)."""
     by_region = (
         scored.groupby(["region", "risk_level"])
         .size()
         .unstack(fill_value=0)
         .reindex(columns=list(LEVELS), fill_value=0)
     )
-    psi_score = float(drift.loc[drift["feature"] == "risk_score", "psi"].iloc[0])
-    summary: dict[str, Any] = {
+    risk = scored["risk_score"]
+    is_score = drift["feature"] == "risk_score"
+    return {
         "as_of": month,
-        "model_name": m.name,
-        "model_version": str(m.version),
+        "model_name": model.name,
+        "model_version": str(model.version),
         "anxin_version": __version__,
         "scored": len(scored),
-        "levels": counts,
+        "levels": {lvl: int((levels == lvl).sum()) for lvl in LEVELS},
         "levels_by_region": {
             str(r): {k: int(v) for k, v in row.items()}
             for r, row in by_region.iterrows()
         },
-        "policy": (as_policy(policy) or m.policy).to_dict(),
+        "policy": policy.to_dict(),
         "quarantine": {
             "rows": report.n_quarantined,
             "by_table": {t: len(f) for t, f in report.quarantined_rows.items()},
             "by_rule": report.summary()["breaches_by_rule"],
         },
         "drift": {
-            "psi_score": psi_score,
-            "psi_max_feature": float(
-                drift.loc[drift["feature"] != "risk_score", "psi"].max()
-            ),
-            "alerts": alerts["feature"].tolist(),
+            "psi_score": float(drift.loc[is_score, "psi"].iloc[0]),
+            "psi_max_feature": float(drift.loc[~is_score, "psi"].max()),
+            "alerts": drift.loc[drift["alert"], "feature"].tolist(),
         },
         "score": {
-            "mean": float(out["risk_score"].mean()) if len(out) else None,
-            "p50": float(out["risk_score"].quantile(0.5)) if len(out) else None,
-            "p95": float(out["risk_score"].quantile(0.95)) if len(out) else None,
-            "p99": float(out["risk_score"].quantile(0.99)) if len(out) else None,
+            "mean": float(risk.mean()) if len(risk) else None,
+            "p50": float(risk.quantile(0.5)) if len(risk) else None,
+            "p95": float(risk.quantile(0.95)) if len(risk) else None,
+            "p99": float(risk.quantile(0.99)) if len(risk) else None,
         },
         "seconds": None,
     }
-    say("write")
+
+
+def _writers(
+    scored: pd.DataFrame, drift: pd.DataFrame, report: ValidationReport
+) -> dict[str, Callable[[Path], None]]:
+    """File name -> writer, for every file of the month but the summary."""
 
     def write_scores(path: Path) -> None:
         scored.to_parquet(path, index=False)
 
-    def write_json(path: Path) -> None:
-        say("write summary")
-        summary["seconds"] = round(time.perf_counter() - t0, 2)
-        summary["timings"] = dict(say.timings)
-        path.write_text(json.dumps(summary, ensure_ascii=False, indent=2), "utf-8")
-
     writers: dict[str, Callable[[Path], None]] = {
         "scores.parquet": write_scores,
-        "drift.csv": lambda p: drift.to_csv(p, index=False),
-        "quarantine.csv": lambda p: report.quarantine.to_csv(p, index=False),
+        "drift.csv": _csv_writer(drift),
+        "quarantine.csv": _csv_writer(report.quarantine),
     }
     for name, rows in report.quarantined_rows.items():
         if len(rows):
             writers[f"quarantine/{name}.csv"] = _csv_writer(rows)
-    writers["summary.json"] = write_json  # last: a summary means all is there
-    final = _write_month(Path(out_dir), month, writers)
-    result = ScoreResult(scored, summary, drift, report, final)
-    if log:
-        say("log")
-        result.run_id = _log_scoring(result, tracking_uri)
-    logger.info("scored %s: %d enterprises, %s", month, len(scored), counts)
-    return result
+    return writers
 
 
 def _log_scoring(result: ScoreResult, tracking_uri: str | None) -> str:

@@ -283,29 +283,35 @@ def _validate_table(
 
     quarantined = frame.loc[sorted(bad)].copy()
     quarantined.insert(0, "source_row", quarantined.index + 1)
-    if breaches:
-        fc = pd.concat(breaches, ignore_index=True)
-        ids = frame.get("enterprise_id")
-        report = pd.DataFrame(
-            {
-                "table": name,
-                "source_row": fc["index"].to_numpy() + 1,
-                "enterprise_id": (
-                    ids.reindex(fc["index"]).astype("string").to_numpy()
-                    if ids is not None
-                    else None
-                ),
-                "column": fc["column"].astype("string").to_numpy(),
-                "value": fc["failure_case"].map(_as_text).to_numpy(),
-                "rule": fc["check"].astype(str).map(_rule_code).to_numpy(),
-            }
-        )
-        report = report.drop_duplicates().sort_values(
-            ["source_row", "column", "rule"], kind="stable"
-        )
-    else:
-        report = pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    report = _breach_report(name, frame, breaches)
     return valid.reset_index(drop=True), report, quarantined.reset_index(drop=True)
+
+
+def _breach_report(
+    name: str, frame: pd.DataFrame, breaches: list[pd.DataFrame]
+) -> pd.DataFrame:
+    """pandera's failure cases as :data:`QUARANTINE_COLUMNS`, one row a breach."""
+    if not breaches:
+        return pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    fc = pd.concat(breaches, ignore_index=True)
+    ids = frame.get("enterprise_id")
+    report = pd.DataFrame(
+        {
+            "table": name,
+            "source_row": fc["index"].to_numpy() + 1,
+            "enterprise_id": (
+                ids.reindex(fc["index"]).astype("string").to_numpy()
+                if ids is not None
+                else None
+            ),
+            "column": fc["column"].astype("string").to_numpy(),
+            "value": fc["failure_case"].map(_as_text).to_numpy(),
+            "rule": fc["check"].astype(str).map(_rule_code).to_numpy(),
+        }
+    )
+    return report.drop_duplicates().sort_values(
+        ["source_row", "column", "rule"], kind="stable"
+    )
 
 
 def _as_text(value: Any) -> str | None:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-__all__ = ["VOLUMES", "evaluate", "lift_table", "slice_metrics", "top_share"]
+__all__ = ["VOLUMES", "evaluate", "lift_table", "slice_metrics"]
 
 #: Alert volumes (share of enterprises per month) reported everywhere.
 VOLUMES = (0.01, 0.03, 0.05, 0.10)
@@ -37,25 +37,6 @@ def _month_ranks(
     size = np.empty(len(order), dtype=np.int64)
     size[order] = np.repeat(sizes, sizes)
     return rank, size
-
-
-def top_share(
-    score: np.ndarray,
-    months: np.ndarray,
-    share: float,
-    tiebreak: np.ndarray | None = None,
-) -> np.ndarray:
-    """Boolean mask of the top ``share`` of each month by ``score``.
-
-    Ties are broken by ``tiebreak`` (higher first), then by position.
-
-    Examples
-    --------
-    >>> top_share(np.array([0.1, 0.9, 0.5, 0.7]), np.array([1, 1, 2, 2]), 0.5)
-    array([False,  True, False,  True])
-    """
-    rank, size = _month_ranks(score, months, tiebreak)
-    return rank < np.ceil(share * size - 1e-9)
 
 
 def evaluate(

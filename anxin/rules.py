@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-__all__ = ["RULES", "Rule", "rule_score"]
+__all__ = ["BUREAU_RULES", "Rule", "rule_score"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,14 +27,16 @@ class Rule:
     zh: str
 
     def fires(self, frame: pd.DataFrame) -> np.ndarray:
+        """Whether the sign shows in each row (never where the value is missing)."""
         x = frame[self.feature].to_numpy(dtype=np.float64)
         with np.errstate(invalid="ignore"):
             hit = x >= self.value if self.op == ">=" else x <= self.value
         return hit & ~np.isnan(x)
 
 
-#: The default rule table (points as commonly used in county early-warning).
-RULES: tuple[Rule, ...] = (
+#: The warning signs bureaus score by hand today, with their points (as
+#: commonly used in county early-warning): the rule baseline of training.
+BUREAU_RULES: tuple[Rule, ...] = (
     Rule("si_underpaid_2m", 3, "si_gap_streak", ">=", 2, "社保连续两个月欠缴"),
     Rule(
         "headcount_drop_20pct",
@@ -59,8 +61,10 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def rule_score(frame: pd.DataFrame, rules: tuple[Rule, ...] = RULES) -> np.ndarray:
-    """Points per row.
+def rule_score(
+    frame: pd.DataFrame, rules: tuple[Rule, ...] = BUREAU_RULES
+) -> np.ndarray:
+    """Points per row: the sum of the points of the rules that fire.
 
     Examples
     --------

@@ -36,6 +36,7 @@ __all__ = [
     "CHAMPION",
     "ResolvedModel",
     "client",
+    "detached_from_project_run",
     "ensure_experiment",
     "git_sha",
     "log_model",
@@ -96,28 +97,54 @@ def use_tracking(uri: str | None = None) -> Iterator[str]:
                 os.environ[key] = value
 
 
+_PROJECT_RUN_VARS = ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID")
+
+
+@contextlib.contextmanager
+def detached_from_project_run() -> Iterator[str | None]:
+    """Hide the run that ``mlflow run`` started for the block; yield its id.
+
+    ``mlflow run`` starts a run in the project's experiment and passes it to
+    its command as ``MLFLOW_RUN_ID`` (with ``MLFLOW_EXPERIMENT_ID``).
+    ``mlflow.start_run`` resumes that run whatever ``experiment_id`` it is
+    given, so anxin's own run would land in the project run, outside anxin's
+    experiments, and end it. Both variables are removed for the block and
+    restored afterwards; the block gets the project run's id (``None``
+    outside ``mlflow run``).
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["MLFLOW_RUN_ID"] = "0123abcd"
+    >>> with detached_from_project_run() as project_run:
+    ...     project_run, "MLFLOW_RUN_ID" in os.environ
+    ('0123abcd', False)
+    >>> os.environ.pop("MLFLOW_RUN_ID")
+    '0123abcd'
+    """
+    hidden = {k: os.environ.pop(k) for k in _PROJECT_RUN_VARS if k in os.environ}
+    try:
+        yield hidden.get("MLFLOW_RUN_ID")
+    finally:
+        os.environ.update(hidden)
+
+
 @contextlib.contextmanager
 def start_run(experiment_id: str, run_name: str, tags: dict[str, str]) -> Iterator[Any]:
     """A new, top-level MLflow run in ``experiment_id``.
 
     Under ``mlflow run`` the environment names the project's run
     (``MLFLOW_RUN_ID``); ``mlflow.start_run`` would resume it, in the wrong
-    experiment. anxin's run is started beside it instead and tagged with it.
+    experiment. anxin's run is started beside it instead (see
+    :func:`detached_from_project_run`) and tagged with it.
     """
-    hidden = {
-        k: os.environ.pop(k)
-        for k in ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID")
-        if k in os.environ
-    }
-    if "MLFLOW_RUN_ID" in hidden:
-        tags = {**tags, "anxin_parent_run_id": hidden["MLFLOW_RUN_ID"]}
-    try:
+    with detached_from_project_run() as project_run:
+        if project_run is not None:
+            tags = {**tags, "anxin_parent_run_id": project_run}
         with mlflow.start_run(
             experiment_id=experiment_id, run_name=run_name, tags=tags, nested=False
         ) as run:
             yield run
-    finally:
-        os.environ.update(hidden)
 
 
 def client(uri: str | None = None) -> MlflowClient:

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import types
+import typing
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,8 +29,10 @@ import mlflow
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
+from pydantic import BaseModel
 
 import anxin
+import anxin.jobs
 
 PIPELINES = Path(__file__).resolve().parents[1] / "pipelines"
 EXAMPLE = PIPELINES / "config.example.toml"
@@ -48,7 +51,6 @@ def jobs() -> types.SimpleNamespace:
         return types.SimpleNamespace(
             score=importlib.import_module("monthly_scoring"),
             retrain=importlib.import_module("retrain"),
-            common=importlib.import_module("_common"),
         )
 
 
@@ -485,32 +487,36 @@ def test_unreadable_config_exits_2(
     ],
 )
 def test_as_of_words(
-    jobs: types.SimpleNamespace,
     monkeypatch: pytest.MonkeyPatch,
     today: str,
     value: str,
     expected: str | None,
 ) -> None:
     monkeypatch.setenv("ANXIN_TODAY", today)
-    assert jobs.score.resolve_as_of(value) == expected
+    assert anxin.jobs.resolve_as_of(value) == expected
 
 
-def test_example_config_is_valid_and_documents_every_key(
-    jobs: types.SimpleNamespace, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _tables(model: type[BaseModel], prefix: str = "") -> dict[str, set[str]]:
+    """Each table a job reads (dotted name) and the keys it reads there."""
     read: dict[str, set[str]] = {}
-    done = jobs.common.Section.done
+    for key, field in model.model_fields.items():
+        for kind in (field.annotation, *typing.get_args(field.annotation)):
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                read[prefix + key] = set(kind.model_fields)
+                read |= _tables(kind, f"{prefix}{key}.")
+    return read
 
-    def spy(self: Any) -> None:
-        read[self.name] = set(self._read)
-        done(self)
 
-    monkeypatch.setattr(jobs.common.Section, "done", spy)
-    scoring = jobs.score.read_config(EXAMPLE)
-    retraining = jobs.retrain.read_config(EXAMPLE)
-    assert scoring.policy == anxin.LevelPolicy("quota", 0.01, 0.02, 0.05, by="region")
-    assert scoring.cases_url is not None
-    assert retraining.tolerance == 0.01
+def test_example_config_is_valid_and_documents_every_key() -> None:
+    read = _tables(anxin.jobs.ScoreJobConfig) | _tables(anxin.jobs.RetrainJobConfig)
+    scoring = anxin.jobs.load_config(EXAMPLE, anxin.jobs.ScoreJobConfig)
+    retraining = anxin.jobs.load_config(EXAMPLE, anxin.jobs.RetrainJobConfig)
+    assert scoring.score.policy == anxin.LevelPolicy(
+        "quota", 0.01, 0.02, 0.05, by="region"
+    )
+    assert scoring.cases is not None
+    assert scoring.cases.url is not None
+    assert retraining.retrain.promotion.tolerance == 0.01
     assert set(read) == {"score", "cases", "retrain", "retrain.promotion"}
     text = EXAMPLE.read_text("utf-8")
     for section, keys in read.items():

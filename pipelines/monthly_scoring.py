@@ -67,7 +67,7 @@ def score(config: jobs.ScoreJobConfig) -> jobs.Outcome:
     )
     cases = None
     if config.cases is not None:
-        with anxin.CaseStore(config.cases.url) as store:
+        with anxin.CaseStore(config.cases.resolved_url) as store:
             opened = store.open_from_scores(
                 result.scores, min_level=config.cases.min_level
             )

@@ -79,7 +79,7 @@ def test_example_config_loads() -> None:
         "quota", 0.01, 0.02, 0.05, by="region"
     )
     assert scoring.cases is not None
-    assert scoring.cases.url == "sqlite:////srv/anxin/.anxin/cases.db"
+    assert scoring.cases.resolved_url == "sqlite:////srv/anxin/.anxin/cases.db"
     assert retraining.retrain.horizon == 3
     assert retraining.retrain.promotion == jobs.PromotionConfig()
 
@@ -218,7 +218,8 @@ def test_cases_url_from_the_environment(
     path = _file(tmp_path, SCORE + '[cases]\nurl_env = "ANXIN_TEST_CASES_URL"\n')
     cases = jobs.load_config(path, jobs.ScoreJobConfig).cases
     assert cases is not None
-    assert (cases.url, cases.min_level) == ("sqlite:///cases.db", "yellow")
+    assert (cases.resolved_url, cases.min_level) == ("sqlite:///cases.db", "yellow")
+    assert "sqlite:///cases.db" not in repr(cases)  # a password stays out of logs
 
 
 def test_numbers_may_be_written_as_integers(tmp_path: Path) -> None:

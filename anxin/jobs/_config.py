@@ -170,8 +170,9 @@ class ScoreConfig(_Table):
 class CasesConfig(_Table):
     """``[cases]``: the case store that flagged enterprises are opened in.
 
-    ``url_env`` names an environment variable holding the URL (keeping a
-    password out of the file); after validation ``url`` holds the URL.
+    Either ``url``, or ``url_env``: the name of an environment variable
+    holding the URL, which keeps a password out of the file (and out of this
+    model's repr); :attr:`resolved_url` is the URL either way.
     """
 
     url: str | None = None
@@ -185,13 +186,16 @@ class CasesConfig(_Table):
                 "needs exactly one of 'url' or 'url_env' (the name of an "
                 "environment variable holding the URL)."
             )
-        if self.url_env is not None:
-            self.url = os.environ.get(self.url_env) or None
-            if self.url is None:
-                raise ValueError(
-                    f"url_env: environment variable {self.url_env} is not set."
-                )
+        if self.url_env is not None and not os.environ.get(self.url_env):
+            raise ValueError(
+                f"url_env: environment variable {self.url_env} is not set."
+            )
         return self
+
+    @property
+    def resolved_url(self) -> str:
+        """The case store's URL: ``url``, or the value of ``url_env``."""
+        return self.url or os.environ[self.url_env or ""]
 
 
 class PromotionConfig(_Table):
@@ -240,10 +244,10 @@ class RetrainJobConfig(_Table):
 # reading a file
 # ---------------------------------------------------------------------------
 
-Job = TypeVar("Job", bound=BaseModel)
+JobConfig = TypeVar("JobConfig", bound=BaseModel)
 
 
-def load_config(path: str | Path, model: type[Job]) -> Job:
+def load_config(path: str | Path, model: type[JobConfig]) -> JobConfig:
     """Read a TOML config file into ``model``, paths resolved from its directory.
 
     Parameters
@@ -321,6 +325,8 @@ def _describe(file: Path, model: type[BaseModel], error: ErrorDetails) -> str:
     """One error as ``FILE: [table] key must be X. Got Y instead.``"""
     loc = tuple(str(part) for part in error["loc"])
     kind, got = error["type"], error.get("input")
+    if not loc:  # the file as a whole (no such check today)
+        return f"{file}: {error['msg']}."
     if kind == "value_error" and _table_at(model, loc) is not None:
         # a check of the table as a whole ([cases] url / url_env)
         return f"{file}: [{'.'.join(loc)}] {error.get('ctx', {}).get('error', '')}"

@@ -102,6 +102,7 @@ class Outcome:
 
 def _record(
     run_id: str,
+    tracking_uri: str | None,
     tags: Mapping[str, Any],
     metrics: Mapping[str, float | int | None],
     summary: Mapping[str, Any],
@@ -114,7 +115,7 @@ def _record(
     from mlflow import MlflowClient
 
     try:
-        client = MlflowClient(tracking_uri=os.environ.get("MLFLOW_TRACKING_URI"))
+        client = MlflowClient(tracking_uri=tracking_uri)
         for key, value in tags.items():
             client.set_tag(run_id, key, str(value)[:5000])
         for key, value in metrics.items():
@@ -136,6 +137,7 @@ def run_job(job: Callable[[], Outcome], name: str) -> int:
     0/1) are recorded there, the code as the tag ``anxin_exit_code``.
     """
     with detached_from_project_run() as project_run:
+        tracking_uri = os.environ.get("MLFLOW_TRACKING_URI")  # of `mlflow run`
         outcome, error = Outcome({}), None
         try:
             outcome, code = job(), 0
@@ -156,17 +158,17 @@ def run_job(job: Callable[[], Outcome], name: str) -> int:
         print(json.dumps(summary, ensure_ascii=False, default=str), flush=True)
         if project_run is not None:
             tags = {**outcome.tags, "anxin_exit_code": code}
-            _record(project_run, tags, outcome.metrics, summary)
+            _record(project_run, tracking_uri, tags, outcome.metrics, summary)
     return code
 
 
-Config = TypeVar("Config", bound=BaseModel)
+JobConfig = TypeVar("JobConfig", bound=BaseModel)
 
 
 def main(
     name: str,
-    job: Callable[[Config], Outcome],
-    config: type[Config],
+    job: Callable[[JobConfig], Outcome],
+    config: type[JobConfig],
     argv: Sequence[str] | None = None,
     *,
     prog: str,
@@ -177,10 +179,28 @@ def main(
     """A job's command line: parse ``argv``, set up logging, read the config
     file into ``config``, run ``job(config)``; return the exit code.
 
-    Every job takes ``--config``, ``--quiet`` and ``--verbose``; with
-    ``as_of_option=True`` also ``--as-of``, which overrides ``[score] as_of``.
-    Exit codes: ``0`` done, ``1`` a failure, ``2`` a bad config file, data that
-    break the contract or a usage error (``--help`` is ``0``).
+    Parameters
+    ----------
+    name : str
+        The job's name in the log lines and the summary (``score``).
+    job : callable
+        Takes the checked config, calls anxin, returns an :class:`Outcome`.
+    config : type
+        :class:`~anxin.jobs.ScoreJobConfig` or
+        :class:`~anxin.jobs.RetrainJobConfig`.
+    argv : list of str, optional
+        The arguments (default ``sys.argv[1:]``).
+    prog, description, epilog : str
+        The ``--help`` text.
+    as_of_option : bool, default False
+        Add ``--as-of``, which overrides ``[score] as_of`` (scoring only).
+
+    Returns
+    -------
+    int
+        ``0`` done, ``1`` a failure, ``2`` a bad config file, data that break
+        the contract or a usage error (``--help`` is ``0``). Every job takes
+        ``--config``, ``--quiet`` and ``--verbose``.
     """
     parser = argparse.ArgumentParser(prog=prog, description=description, epilog=epilog)
     parser.add_argument(

@@ -8,8 +8,10 @@ events are rare draws whose hazard rises with poor health and around the
 Spring Festival. Complaints cluster just before an event, lawsuits follow it.
 ``docs/synthetic-data.md`` tells the story in full.
 
-The generator is vectorised over enterprises; the only Python loop is over
-months.
+``synth`` runs the story in stages, one private function each, that draw
+from one generator in a fixed order: the enterprises, their health, arrears
+events, payroll, payment gaps, tax, signals, then the long tables. Each is
+vectorised over enterprises; the only Python loops are over months.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numpy.random import Generator
 
 from anxin import _calendar, _uscc
 from anxin._params import check_param
@@ -83,11 +86,30 @@ class SyntheticWorld:
         return out
 
 
+#: The enterprise x month arrays of the columns of the tables, by column name.
+_Grid = dict[str, np.ndarray]
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def _make_ids(rng: np.random.Generator, regions: np.ndarray) -> np.ndarray:
+def _lag(x: np.ndarray, k: int) -> np.ndarray:
+    """``x`` k months earlier, the first month standing in before the window."""
+    return np.concatenate([np.repeat(x[:, :1], k, axis=1), x[:, :-k]], axis=1)
+
+
+def _shift(x: np.ndarray, k: int) -> np.ndarray:
+    """``x`` k months later (k > 0) or earlier (k < 0), zero outside the window."""
+    out = np.zeros_like(x)
+    if k > 0:
+        out[:, :-k] = x[:, k:]
+    else:
+        out[:, -k:] = x[:, :k]
+    return out
+
+
+def _make_ids(rng: Generator, regions: np.ndarray) -> np.ndarray:
     """Unique USCCs: '91' (企业) + region code + random 9-char org code + check."""
     n = len(regions)
     alphabet = _uscc.ALPHABET
@@ -152,86 +174,110 @@ def synth(
     >>> world.tables.payroll["period"].max()
     '2026-06'
     """
-    check_param(
-        "n_enterprises",
-        n_enterprises,
-        "synth",
-        "an int >= 10",
-        isinstance(n_enterprises, int) and n_enterprises >= 10,
-    )
-    check_param(
-        "n_months",
-        n_months,
-        "synth",
-        "an int in [3, 240]",
-        isinstance(n_months, int) and 3 <= n_months <= 240,
-    )
-    check_param(
-        "end",
-        end,
-        "synth",
-        "a month 'YYYY-MM'",
-        isinstance(end, str) and len(end) == 7 and end[4] == "-",
-    )
+    ok = isinstance(n_enterprises, int) and n_enterprises >= 10
+    check_param("n_enterprises", n_enterprises, "synth", "an int >= 10", ok)
+    ok = isinstance(n_months, int) and 3 <= n_months <= 240
+    check_param("n_months", n_months, "synth", "an int in [3, 240]", ok)
+    ok = isinstance(end, str) and len(end) == 7 and end[4] == "-"
+    check_param("end", end, "synth", "a month 'YYYY-MM'", ok)
+    # One generator feeds every stage in turn: their order is part of the seed.
     rng = np.random.default_rng(seed)
-    n, T = n_enterprises, n_months
     end_idx = _calendar.to_index(end)
-    start_idx = end_idx - T + 1
-    month_idx = np.arange(start_idx, end_idx + 1)
-    moy = month_idx % 12  # 0 = January
+    months = np.arange(end_idx - n_months + 1, end_idx + 1)
+    firms = _Firms(rng, n_enterprises, regions, months)
+    h, alive = _health(rng, firms, len(regions), n_months)
+    event = _arrears_events(rng, firms, h, alive, months)
+    story = _Story(firms, months, h, alive, event)
+    grid = _payroll(rng, story)
+    grid |= _payment_gaps(rng, story, grid)
+    grid |= _tax(rng, story, grid)
+    grid |= _signals(rng, story, grid)
+    tables, health = _assemble(rng, story, grid)
+    injected = pd.DataFrame(columns=["table", "source_row", "rule"])
+    if dirty:
+        tables, injected = _inject(tables, rng, end_idx)
+    return SyntheticWorld(tables=tables, injected=injected, health=health)
 
-    # --- enterprises -------------------------------------------------------
+
+class _Firms:
+    """The enterprises, drawn once; each attribute an array over enterprises.
+
+    ``ind`` and ``reg`` index ``_INDUSTRY`` and the regions; ``first`` is an
+    entrant's first month in the window; ``size0`` its starting headcount;
+    ``*_ph`` its monthly wages, sales and kWh per head; ``mu`` and ``sigma``
+    the level and volatility of its health; ``has_*`` the feeds it has.
+    """
+
+    def __init__(
+        self, rng: Generator, n: int, regions: tuple[str, ...], months: np.ndarray
+    ) -> None:
+        T, start_idx = len(months), int(months[0])
+        codes = np.array(list(_INDUSTRY))
+        spec = np.array([_INDUSTRY[c] for c in codes], dtype=float)
+        share = spec[:, 0] / spec[:, 0].sum()
+        self.ind = ind = rng.choice(len(codes), size=n, p=share)
+        region_w = np.resize(np.array(_REGION_WEIGHTS, dtype=float), len(regions))
+        self.reg = reg = rng.choice(len(regions), size=n, p=region_w / region_w.sum())
+        self.industry = codes[ind]
+        self.region = np.array(regions)[reg]
+        self.construction = construction = self.industry == "E"
+        self.entrant = entrant = rng.random(n) < 0.18
+        self.first = first = np.where(entrant, rng.integers(1, T, size=n), 0)
+        age0_months = rng.gamma(1.6, 60.0, size=n).astype(int) + 3
+        est_month = np.where(entrant, start_idx + first, start_idx - age0_months)
+        est_day = rng.integers(1, 29, size=n)
+        self.established = pd.to_datetime(
+            {"year": est_month // 12, "month": est_month % 12 + 1, "day": est_day}
+        )
+        size0 = np.exp(rng.normal(np.log(11.0) + spec[ind, 1], 1.05))
+        self.size0 = np.clip(np.round(size0), 2, 20_000)
+        region_wage = np.resize(np.array([1.06, 0.97, 1.0, 0.98, 0.99]), len(regions))
+        self.wage_ph = spec[ind, 2] * region_wage[reg] * np.exp(rng.normal(0, 0.15, n))
+        self.rev_ph = spec[ind, 3] * np.exp(rng.normal(0, 0.35, n))
+        self.kwh_ph = spec[ind, 4] * np.exp(rng.normal(0, 0.4, n))
+        self.has_kwh = rng.random(n) > 0.22
+        self.has_delay = np.where(
+            construction, rng.random(n) < 0.85, rng.random(n) < 0.03
+        )
+        self.has_tax = rng.random(n) > 0.04
+        vat = np.where(construction, 0.03, 0.045)
+        self.vat_rate = vat * np.exp(rng.normal(0, 0.1, n))
+        self.capital = np.round(np.exp(rng.normal(np.log(200), 1.3, n)), 1)
+        self.capital[rng.random(n) < 0.03] = np.nan
+        self.mu = rng.normal(0.9, 0.45, n) + spec[ind, 5]
+        self.sigma = spec[ind, 6] * np.exp(rng.normal(0, 0.2, n))
+        self.ids = _make_ids(rng, self.region)
+
+    def table(self) -> pd.DataFrame:
+        """The ``enterprises`` table."""
+        return pd.DataFrame(
+            {
+                "enterprise_id": self.ids,
+                "industry": self.industry,
+                "region": self.region,
+                "established": self.established.dt.normalize(),
+                "registered_capital": self.capital,
+            }
+        )
+
+
+def _health(
+    rng: Generator, firms: _Firms, n_regions: int, T: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Latent health (AR(1) with shocks, a crunch, collapses) and survival."""
     codes = np.array(list(_INDUSTRY))
-    spec = np.array([_INDUSTRY[c] for c in codes], dtype=float)
-    share = spec[:, 0] / spec[:, 0].sum()
-    ind = rng.choice(len(codes), size=n, p=share)
-    region_w = np.resize(np.array(_REGION_WEIGHTS, dtype=float), len(regions))
-    reg = rng.choice(len(regions), size=n, p=region_w / region_w.sum())
-    industry = codes[ind]
-    region = np.array(regions)[reg]
-    construction = industry == "E"
-
-    entrant = rng.random(n) < 0.18
-    first = np.where(entrant, rng.integers(1, T, size=n), 0)
-    age0_months = rng.gamma(1.6, 60.0, size=n).astype(int) + 3
-    est_month = np.where(entrant, start_idx + first, start_idx - age0_months)
-    est_day = rng.integers(1, 29, size=n)
-    established = pd.to_datetime(
-        {
-            "year": est_month // 12,
-            "month": est_month % 12 + 1,
-            "day": est_day,
-        }
-    )
-    size0 = np.exp(rng.normal(np.log(11.0) + spec[ind, 1], 1.05))
-    size0 = np.clip(np.round(size0), 2, 20_000)
-    region_wage = np.resize(np.array([1.06, 0.97, 1.0, 0.98, 0.99]), len(regions))
-    wage_ph = spec[ind, 2] * region_wage[reg] * np.exp(rng.normal(0, 0.15, n))
-    rev_ph = spec[ind, 3] * np.exp(rng.normal(0, 0.35, n))
-    kwh_ph = spec[ind, 4] * np.exp(rng.normal(0, 0.4, n))
-    has_kwh = rng.random(n) > 0.22
-    has_delay = np.where(construction, rng.random(n) < 0.85, rng.random(n) < 0.03)
-    has_tax = rng.random(n) > 0.04
-    vat_rate = np.where(construction, 0.03, 0.045) * np.exp(rng.normal(0, 0.1, n))
-    capital = np.round(np.exp(rng.normal(np.log(200), 1.3, n)), 1)
-    capital[rng.random(n) < 0.03] = np.nan
-    mu = rng.normal(0.9, 0.45, n) + spec[ind, 5]
-    sigma = spec[ind, 6] * np.exp(rng.normal(0, 0.2, n))
-    ids = _make_ids(rng, region)
-
-    # --- latent health and survival (loop over months only) -----------------
-    n_ind, n_reg = len(codes), len(regions)
-    sector = np.zeros(n_ind)
-    local = np.zeros(n_reg)
+    n, mu, ind, reg = len(firms.ids), firms.mu, firms.ind, firms.reg
+    sector = np.zeros(len(codes))
+    local = np.zeros(n_regions)
     crunch_sector = int(np.flatnonzero(codes == "K")[0])
     crunch_at = int(rng.integers(T // 3, max(T // 3 + 1, 2 * T // 3)))
     h = np.empty((n, T), dtype=np.float64)
     alive = np.zeros((n, T), dtype=bool)
     state = mu + rng.normal(0, 0.3, n)
-    living = ~entrant
+    living = ~firms.entrant
     for t in range(T):
-        sector = 0.85 * sector + rng.normal(0, 0.02, n_ind)
-        local = 0.85 * local + rng.normal(0, 0.015, n_reg)
+        sector = 0.85 * sector + rng.normal(0, 0.02, len(codes))
+        local = 0.85 * local + rng.normal(0, 0.015, n_regions)
         if crunch_at <= t < crunch_at + 6:  # a property-sector crunch
             sector[crunch_sector] -= 0.04
             sector[codes == "E"] -= 0.015
@@ -241,216 +287,240 @@ def synth(
             + 0.9 * (state - mu)
             + sector[ind]
             + local[reg]
-            + rng.normal(0, 1, n) * sigma
+            + rng.normal(0, 1, n) * firms.sigma
             - collapse * rng.uniform(1.5, 3.0, n)
         )
-        living = living | (entrant & (first == t))
+        living = living | (firms.entrant & (firms.first == t))
         exit_p = 0.002 + 0.06 * _sigmoid(-4.0 * (state + 1.6))
-        living = living & ~((rng.random(n) < exit_p) & (first < t))
+        living = living & ~((rng.random(n) < exit_p) & (firms.first < t))
         h[:, t] = state
         alive[:, t] = living
+    return h, alive
 
-    # --- arrears events ----------------------------------------------------
-    season = _calendar.is_spring_festival_season(month_idx).astype(float)
-    h_lag1 = np.concatenate([h[:, :1], h[:, :-1]], axis=1)
+
+def _arrears_events(
+    rng: Generator,
+    firms: _Firms,
+    h: np.ndarray,
+    alive: np.ndarray,
+    months: np.ndarray,
+) -> np.ndarray:
+    """Wage-arrears events: rare, likelier in poor health, at Spring Festival."""
+    season = _calendar.is_spring_festival_season(months).astype(float)
     logit = (
         -6.2
         - 1.25 * h
-        - 0.55 * h_lag1
-        + 0.75 * construction[:, None]
-        + 0.25 * (industry == "H")[:, None]
+        - 0.55 * _lag(h, 1)
+        + 0.75 * firms.construction[:, None]
+        + 0.25 * (firms.industry == "H")[:, None]
         + 0.65 * season[None, :]
-        + 0.15 * np.log(size0)[:, None]
+        + 0.15 * np.log(firms.size0)[:, None]
     )
     # an enterprise that exits owes wages more often in its last month
-    last_alive = alive & ~np.concatenate([alive[:, 1:], np.zeros((n, 1), bool)], 1)
+    last_alive = alive & ~_shift(alive, 1)
     last_alive[:, -1] = False
     hazard = _sigmoid(logit + 2.0 * last_alive)
-    event = alive & (rng.random((n, T)) < hazard)
-    ev_next = np.zeros_like(event)
-    ev_next[:, :-1] = event[:, 1:]
-    ev_next2 = np.zeros_like(event)
-    ev_next2[:, :-2] = event[:, 2:]
-    ev_prev = np.zeros_like(event)
-    ev_prev[:, 1:] = event[:, :-1]
+    return alive & (rng.random(h.shape) < hazard)
 
-    # --- observables with lags --------------------------------------------
-    def lag(x: np.ndarray, k: int) -> np.ndarray:
-        return np.concatenate([np.repeat(x[:, :1], k, axis=1), x[:, :-k]], axis=1)
 
-    h2, h3 = lag(h, 2), lag(h, 3)
-    spring = (moy == 1) | (moy == 2)
+@dataclasses.dataclass(frozen=True)
+class _Story:
+    """The latent world that the tables observe, enterprises x months."""
+
+    firms: _Firms
+    months: np.ndarray  # the absolute month index of each column
+    h: np.ndarray  # latent financial health
+    alive: np.ndarray
+    event: np.ndarray  # a confirmed wage-arrears event
+
+
+def _payroll(rng: Generator, story: _Story) -> _Grid:
+    """Headcount (3 months behind health) and wages, paid short 2 months behind."""
+    firms, h, event, moy = story.firms, story.h, story.event, story.months % 12
+    h3 = _lag(h, 3)
+    construction = firms.construction[:, None]
     growth = (
         0.001
-        + 0.03 * (np.clip(h3, -3, 2.5) - mu[:, None])
+        + 0.03 * (np.clip(h3, -3, 2.5) - firms.mu[:, None])
         - 0.16 * (h3 < -1.2)
-        + rng.normal(0, 0.035, (n, T))
+        + rng.normal(0, 0.035, h.shape)
     )
-    growth += np.where(construction[:, None] & (moy == 1)[None, :], -0.12, 0)
-    growth += np.where(construction[:, None] & (moy == 2)[None, :], 0.12, 0)
+    growth += np.where(construction & (moy == 1)[None, :], -0.12, 0)
+    growth += np.where(construction & (moy == 2)[None, :], 0.12, 0)
     growth[:, 0] = 0
-    headcount = np.maximum(1, np.round(size0[:, None] * np.exp(np.cumsum(growth, 1))))
+    size = firms.size0[:, None] * np.exp(np.cumsum(growth, 1))
+    headcount = np.maximum(1, np.round(size))
     bonus = np.where(moy == 0, 1.55, np.where(moy == 11, 1.15, 1.0))
     payable = (
         headcount
-        * wage_ph[:, None]
+        * firms.wage_ph[:, None]
         * bonus[None, :]
-        * np.exp(0.03 * np.clip(h, -2, 2) + rng.normal(0, 0.04, (n, T)))
+        * np.exp(0.03 * np.clip(h, -2, 2) + rng.normal(0, 0.04, h.shape))
     )
-    p_short = _sigmoid(-3.6 - 2.6 * h2 + 1.8 * ev_next + 0.5 * season[None, :])
-    shortfall = (rng.random((n, T)) < p_short) * rng.uniform(0.05, 0.6, (n, T))
-    shortfall = np.clip(shortfall + 0.35 * event * rng.random((n, T)), 0, 0.95)
-    paid = payable * (1 - shortfall)
-    si_due = payable / bonus[None, :] * 0.26
+    h2, season = _lag(h, 2), _calendar.is_spring_festival_season(story.months)
+    p_short = _sigmoid(-3.6 - 2.6 * h2 + 1.8 * _shift(event, 1) + 0.5 * season)
+    shortfall = (rng.random(h.shape) < p_short) * rng.uniform(0.05, 0.6, h.shape)
+    shortfall = np.clip(shortfall + 0.35 * event * rng.random(h.shape), 0, 0.95)
+    return {
+        "insured_headcount": headcount,
+        "wages_payable": payable,
+        "wages_paid": payable * (1 - shortfall),
+        "social_insurance_due": payable / bonus[None, :] * 0.26,
+    }
+
+
+def _payment_gaps(rng: Generator, story: _Story, grid: _Grid) -> _Grid:
+    """Social insurance paid short and pay delays, 1 month behind health."""
+    h_lag1, ev_next = _lag(story.h, 1), _shift(story.event, 1)
+    shape = h_lag1.shape
     p_gap = _sigmoid(-2.9 - 2.8 * h_lag1 + 1.1 * ev_next)
-    gap = (rng.random((n, T)) < p_gap) * np.clip(
-        rng.uniform(0.1, 0.5, (n, T)) + 0.2 * np.clip(-h_lag1, 0, 2), 0, 1
+    gap = (rng.random(shape) < p_gap) * np.clip(
+        rng.uniform(0.1, 0.5, shape) + 0.2 * np.clip(-h_lag1, 0, 2), 0, 1
     )
-    si_paid = si_due * (1 - gap)
     delay = 0.0 + np.maximum(
         0.0,
         np.round(
-            rng.exponential(1.5, (n, T))
+            rng.exponential(1.5, shape)
             + 14 * np.clip(-h_lag1 - 0.2, 0, 3)
             + 25 * ev_next
-            + rng.normal(0, 2, (n, T))
+            + rng.normal(0, 2, shape)
         ),
     )
-    rev_season = 1 + 0.12 * np.cos(2 * np.pi * (moy - 10) / 12)
+    si_paid = grid["social_insurance_due"] * (1 - gap)
+    return {"social_insurance_paid": si_paid, "pay_delay_days": delay}
+
+
+def _tax(rng: Generator, story: _Story, grid: _Grid) -> _Grid:
+    """Invoiced sales and VAT with health; unpaid VAT piles up as tax arrears."""
+    firms, h = story.firms, story.h
+    rev_season = 1 + 0.12 * np.cos(2 * np.pi * (story.months % 12 - 10) / 12)
     revenue = (
-        headcount
-        * rev_ph[:, None]
+        grid["insured_headcount"]
+        * firms.rev_ph[:, None]
         * rev_season[None, :]
-        * np.exp(0.45 * np.clip(h, -3, 2) + rng.normal(0, 0.12, (n, T)))
+        * np.exp(0.45 * np.clip(h, -3, 2) + rng.normal(0, 0.12, h.shape))
     )
-    vat_due = revenue * vat_rate[:, None]
+    vat_due = revenue * firms.vat_rate[:, None]
     unpaid = _sigmoid(-3.0 * (h + 0.4)) * 0.85 * (h < 0.2)
-    vat_paid = vat_due * (1 - unpaid)
-    iit = paid * 0.012 * np.exp(rng.normal(0, 0.1, (n, T)))
-    arrears = np.zeros((n, T))
-    balance = np.where(rng.random(n) < 0.02, vat_due[:, 0] * 2, 0.0)
-    for t in range(T):
+    iit = grid["wages_paid"] * 0.012 * np.exp(rng.normal(0, 0.1, h.shape))
+    arrears = np.zeros(h.shape)
+    balance = np.where(rng.random(len(h)) < 0.02, vat_due[:, 0] * 2, 0.0)
+    for t in range(h.shape[1]):
         balance = 0.9 * balance + vat_due[:, t] * unpaid[:, t]
         balance[balance < 50] = 0
         arrears[:, t] = balance
+    return {
+        "invoice_amount": revenue,
+        "vat_paid": vat_due * (1 - unpaid),
+        "iit_withheld": iit,
+        "tax_arrears": arrears,
+    }
+
+
+def _signals(rng: Generator, story: _Story, grid: _Grid) -> _Grid:
+    """Electricity with health; complaints lead an event, lawsuits follow it."""
+    h, event, moy = story.h, story.event, story.months % 12
+    spring = (moy == 1) | (moy == 2)
     kwh = (
-        headcount
-        * kwh_ph[:, None]
-        * np.exp(0.5 * np.clip(h, -3, 2) + rng.normal(0, 0.1, (n, T)))
+        grid["insured_headcount"]
+        * story.firms.kwh_ph[:, None]
+        * np.exp(0.5 * np.clip(h, -3, 2) + rng.normal(0, 0.1, h.shape))
         * np.where(spring[None, :], 0.7, 1.0)
     )
-    kwh = np.where(h < -1.8, kwh * rng.uniform(0.1, 0.5, (n, T)), kwh)
+    kwh = np.where(h < -1.8, kwh * rng.uniform(0.1, 0.5, h.shape), kwh)
     lam_c = (
         0.004
         + 0.12 * _sigmoid(-2.5 - 2.2 * h)
-        + 0.9 * ev_next
-        + 0.6 * ev_next2
+        + 0.9 * _shift(event, 1)
+        + 0.6 * _shift(event, 2)
         + 0.8 * event
     )
     complaints = rng.poisson(lam_c)
-    lam_l = 0.002 + 0.03 * _sigmoid(-2 - 2 * h) + 0.35 * ev_prev + 0.1 * event
+    lam_l = 0.002 + 0.03 * _sigmoid(-2 - 2 * h) + 0.35 * _shift(event, -1) + 0.1 * event
     lawsuits = rng.poisson(lam_l)
+    return {"electricity_kwh": kwh, "complaints": complaints, "lawsuits": lawsuits}
 
-    # --- assemble long tables (period-major, as exports usually are) -------
-    cell_t, cell_e = np.nonzero(alive.T)
-    periods = _calendar.index_to_periods(month_idx[cell_t])
-    rows_id = ids[cell_e]
 
-    def take(x: np.ndarray) -> np.ndarray:
-        return x[cell_e, cell_t]
+def _assemble(
+    rng: Generator, story: _Story, grid: _Grid
+) -> tuple[Tables, pd.DataFrame]:
+    """The tables and health, period-major; tax months, complaints go missing."""
+    firms = story.firms
+    cell_t, cell_e = np.nonzero(story.alive.T)
+    periods = _calendar.index_to_periods(story.months[cell_t])
+    rows_id = firms.ids[cell_e]
+
+    def take(column: str) -> np.ndarray:
+        return grid[column][cell_e, cell_t]
 
     payroll = pd.DataFrame(
         {
             "enterprise_id": rows_id,
             "period": periods,
-            "insured_headcount": take(headcount).astype(np.int64),
-            "wages_payable": np.round(take(payable), 2),
-            "wages_paid": np.round(take(paid), 2),
-            "pay_delay_days": np.where(has_delay[cell_e], take(delay), np.nan),
-            "social_insurance_due": np.round(take(si_due), 2),
-            "social_insurance_paid": np.round(take(si_paid), 2),
+            "insured_headcount": take("insured_headcount").astype(np.int64),
+            "wages_payable": np.round(take("wages_payable"), 2),
+            "wages_paid": np.round(take("wages_paid"), 2),
+            "pay_delay_days": np.where(
+                firms.has_delay[cell_e], take("pay_delay_days"), np.nan
+            ),
+            "social_insurance_due": np.round(take("social_insurance_due"), 2),
+            "social_insurance_paid": np.round(take("social_insurance_paid"), 2),
         }
     )
-    tax_keep = has_tax[cell_e] & (rng.random(cell_e.size) > 0.05)
+    keep = firms.has_tax[cell_e] & (rng.random(cell_e.size) > 0.05)
+    money = ["invoice_amount", "vat_paid", "iit_withheld", "tax_arrears"]
     tax = pd.DataFrame(
-        {
-            "enterprise_id": rows_id[tax_keep],
-            "period": periods[tax_keep],
-            "invoice_amount": np.round(take(revenue)[tax_keep], 2),
-            "vat_paid": np.round(take(vat_paid)[tax_keep], 2),
-            "iit_withheld": np.round(take(iit)[tax_keep], 2),
-            "tax_arrears": np.round(take(arrears)[tax_keep], 2),
-        }
+        {"enterprise_id": rows_id[keep], "period": periods[keep]}
+        | {column: np.round(take(column)[keep], 2) for column in money}
     )
-    complaints_col = pd.array(take(complaints), dtype="Int64")
-    complaints_col[rng.random(cell_e.size) < 0.01] = pd.NA
+    complaints = pd.array(take("complaints"), dtype="Int64")
+    complaints[rng.random(cell_e.size) < 0.01] = pd.NA
+    kwh = np.round(take("electricity_kwh"), 1)
     signals = pd.DataFrame(
         {
             "enterprise_id": rows_id,
             "period": periods,
-            "electricity_kwh": np.where(
-                has_kwh[cell_e], np.round(take(kwh), 1), np.nan
-            ),
-            "complaints": complaints_col,
-            "lawsuits": pd.array(take(lawsuits), dtype="Int64"),
+            "electricity_kwh": np.where(firms.has_kwh[cell_e], kwh, np.nan),
+            "complaints": complaints,
+            "lawsuits": pd.array(take("lawsuits"), dtype="Int64"),
         }
     )
-    ev_e, ev_t = np.nonzero(event)
-    order = np.lexsort((ev_e, ev_t))
-    ev_e, ev_t = ev_e[order], ev_t[order]
-    hc = headcount[ev_e, ev_t]
-    workers = np.maximum(
-        1, rng.binomial(hc.astype(np.int64), rng.uniform(0.15, 0.9, ev_e.size))
-    )
-    events = pd.DataFrame(
-        {
-            "enterprise_id": ids[ev_e],
-            "period": _calendar.index_to_periods(month_idx[ev_t]),
-            "workers_affected": workers.astype(np.int64),
-            "amount_owed": np.round(
-                workers * wage_ph[ev_e] * rng.uniform(1.0, 4.0, ev_e.size), 2
-            ),
-        }
-    )
-    enterprises = pd.DataFrame(
-        {
-            "enterprise_id": ids,
-            "industry": industry,
-            "region": region,
-            "established": established.dt.normalize(),
-            "registered_capital": capital,
-        }
-    )
-    tables = Tables(
-        enterprises=enterprises,
-        payroll=payroll,
-        tax=tax,
-        signals=signals,
-        events=events,
-    )
-    injected = pd.DataFrame(columns=["table", "source_row", "rule"])
-    if dirty:
-        tables, injected = _inject(tables, rng, end_idx)
-    health = pd.DataFrame(
-        {
-            "enterprise_id": rows_id,
-            "period": periods,
-            "health": take(h).astype(np.float32),
-        }
-    )
+    events = _events(rng, story, grid["insured_headcount"])
     logger.info(
         "synth: %d enterprises, %d payroll rows, %d events (%.2f%% of "
         "enterprise-quarters)",
-        n,
+        len(firms.ids),
         len(payroll),
         len(events),
         100 * 3 * len(events) / max(len(payroll), 1),
     )
-    return SyntheticWorld(tables=tables, injected=injected, health=health)
+    health = story.h[cell_e, cell_t].astype(np.float32)
+    return (
+        Tables(firms.table(), payroll, tax=tax, signals=signals, events=events),
+        pd.DataFrame({"enterprise_id": rows_id, "period": periods, "health": health}),
+    )
+
+
+def _events(rng: Generator, story: _Story, headcount: np.ndarray) -> pd.DataFrame:
+    """The ``events`` table: a share of the headcount, owed 1-4 months of wages."""
+    ev_e, ev_t = np.nonzero(story.event)
+    order = np.lexsort((ev_e, ev_t))
+    ev_e, ev_t = ev_e[order], ev_t[order]
+    share = rng.uniform(0.15, 0.9, ev_e.size)
+    workers = np.maximum(1, rng.binomial(headcount[ev_e, ev_t].astype(np.int64), share))
+    owed = workers * story.firms.wage_ph[ev_e] * rng.uniform(1.0, 4.0, ev_e.size)
+    return pd.DataFrame(
+        {
+            "enterprise_id": story.firms.ids[ev_e],
+            "period": _calendar.index_to_periods(story.months[ev_t]),
+            "workers_affected": workers.astype(np.int64),
+            "amount_owed": np.round(owed, 2),
+        }
+    )
 
 
 def _inject(
-    tables: Tables, rng: np.random.Generator, end_idx: int
+    tables: Tables, rng: Generator, end_idx: int
 ) -> tuple[Tables, pd.DataFrame]:
     """Break a few rows of each table in known ways; return the manifest."""
     manifest: list[tuple[str, int, str]] = []
@@ -482,13 +552,10 @@ def _inject(
     ]
     ent = append(ent, bad, "enterprises", "uscc_check_character")
     ent = append(ent, ent.iloc[:k].copy(), "enterprises", "duplicate_key")
-    odd = ent.iloc[:k].copy()
-    odd["enterprise_id"] = fake_ids(k)
-    odd["industry"] = "Z"
+    odd = ent.iloc[:k].assign(enterprise_id=fake_ids(k), industry="Z")
     ent = append(ent, odd, "enterprises", "isin")
-    late = ent.iloc[:k].copy()
-    late["enterprise_id"] = fake_ids(k)
-    late["established"] = pd.Timestamp(_calendar.to_period(end_idx + 3) + "-01")
+    after_end = pd.Timestamp(_calendar.to_period(end_idx + 3) + "-01")
+    late = ent.iloc[:k].assign(enterprise_id=fake_ids(k), established=after_end)
     ent = append(ent, late, "enterprises", "established_not_after_last_period")
 
     # payroll: negative wages, unparsable period (in place); duplicates,
@@ -509,22 +576,18 @@ def _inject(
     unknown["enterprise_id"] = fake_ids(k)
     pay = append(pay, unknown, "payroll", "known_enterprise")
 
-    if tax is not None and len(tax) > k:
-        rows = rng.choice(len(tax), size=k, replace=False)
-        tax.loc[rows, "invoice_amount"] = -1.0
-        manifest.extend(("tax", int(i) + 1, "greater_than_or_equal_to") for i in rows)
-    if sig is not None and len(sig) > k:
-        rows = rng.choice(len(sig), size=k, replace=False)
-        sig.loc[rows, "complaints"] = -1
-        manifest.extend(
-            ("signals", int(i) + 1, "greater_than_or_equal_to") for i in rows
-        )
-    if evt is not None and len(evt) > 1:
-        rows = rng.choice(len(evt), size=1, replace=False)
-        evt.loc[rows, "workers_affected"] = 0
-        manifest.extend(
-            ("events", int(i) + 1, "greater_than_or_equal_to") for i in rows
-        )
+    # tax, signals, events: a negative amount or count (in place)
+    negatives = [
+        ("tax", tax, "invoice_amount", -1.0, k),
+        ("signals", sig, "complaints", -1, k),
+        ("events", evt, "workers_affected", 0, 1),
+    ]
+    for table, frame, column, value, size in negatives:
+        if frame is not None and len(frame) > size:
+            rows = rng.choice(len(frame), size=size, replace=False)
+            frame.loc[rows, column] = value
+            rule = "greater_than_or_equal_to"
+            manifest.extend((table, int(i) + 1, rule) for i in rows)
 
     injected = pd.DataFrame(manifest, columns=["table", "source_row", "rule"])
     injected = injected.sort_values(["table", "source_row"], ignore_index=True)

@@ -542,8 +542,8 @@ def _inject(
         regions = rng.choice(ent["region"].to_numpy(), size=m)
         return _make_ids(rng, regions)
 
-    # enterprises: bad check character, duplicate, unknown industry, bad
-    # region, established after the last period -- all on rows nobody uses
+    # enterprises: bad check character, duplicate, unknown industry,
+    # established after the last period -- all on rows nobody uses
     bad = ent.sample(k, random_state=int(rng.integers(1 << 31))).copy()
     good_ids = fake_ids(k)
     bad["enterprise_id"] = [

@@ -378,7 +378,7 @@ def demo_cmd(
     )
 
 
-from anxin._cli_cases import cases_app  # noqa: E402
+from anxin.cases.cli import cases_app  # noqa: E402
 
 app.add_typer(cases_app, name="cases")
 

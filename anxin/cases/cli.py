@@ -3,7 +3,9 @@
 Every command takes ``--db URL`` (default ``ANXIN_CASES_URL``, else
 ``sqlite:///$ANXIN_HOME/cases.db``). Errors in the input (unknown case or
 state, missing actor, a scores file breaking the contract) exit with code 2
-and leave the store unchanged; :func:`anxin.cli.main` maps them.
+and leave the store unchanged: the commands raise anxin's errors and
+:func:`anxin.cli.main` maps them. ``anxin.cli`` adds :data:`cases_app` as the
+``cases`` group; this module never imports it.
 """
 
 from __future__ import annotations
@@ -11,20 +13,21 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
 from rich import box
 from rich.table import Table
 
+from anxin._console import console
 from anxin._params import check_param
-from anxin.exceptions import ContractError
-
-if TYPE_CHECKING:
-    from rich.console import Console
-
-    from anxin.cases import Case, CaseStore
+from anxin.cases.outcomes import FieldStats
+from anxin.cases.records import Case
+from anxin.cases.reporting import log_field_performance
+from anxin.cases.scores import read_scores
+from anxin.cases.store import CaseStore
+from anxin.levels import styled
 
 __all__ = ["cases_app"]
 
@@ -54,21 +57,6 @@ NowOpt = Annotated[
     ),
 ]
 
-_LEVEL_STYLE = {"red": "bold red", "orange": "dark_orange", "yellow": "yellow"}
-
-
-def _console() -> Console:
-    # the main app's console, so that -q (quiet) applies here too
-    from anxin._console import console
-
-    return console
-
-
-def _store(db: str | None) -> CaseStore:
-    from anxin.cases import CaseStore
-
-    return CaseStore(db)
-
 
 def _when(value: Any, *, short: bool = False) -> str:
     if value is None or pd.isna(value):
@@ -80,54 +68,6 @@ def _when(value: Any, *, short: bool = False) -> str:
 
 def _table(title: str, **kwargs: Any) -> Table:
     return Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, **kwargs)
-
-
-def _level(level: str) -> str:
-    style = _LEVEL_STYLE.get(level)
-    return f"[{style}]{level}[/{style}]" if style else level
-
-
-def read_scores(path: Path) -> pd.DataFrame:
-    """Read a scores file: ``.parquet``, ``.csv``, or a directory holding one.
-
-    CSV is read as text (codes keep leading zeros); the contract coerces the
-    numbers and ``reasons`` may be JSON text.
-    """
-    source = Path(path)
-    if source.is_dir():
-        found = [
-            p for p in (source / "scores.parquet", source / "scores.csv") if p.is_file()
-        ]
-        if not found:
-            raise ContractError(
-                f"{source}: no scores.parquet or scores.csv in this directory. "
-                "Pass the scores file itself, or the directory `anxin score` "
-                "wrote.",
-                table="scores",
-            )
-        source = found[0]
-    if not source.is_file():
-        raise ContractError(
-            f"{source}: scores file not found. Pass a .parquet or .csv file "
-            "written by `anxin score` (or its output directory).",
-            table="scores",
-        )
-    suffix = source.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            return pd.read_parquet(source)
-        if suffix == ".csv":
-            return pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""])
-    except Exception as exc:  # pyarrow and the csv parser raise many types
-        raise ContractError(
-            f"{source.name}: cannot be read ({exc}). Check that the file is "
-            "complete, or write the scores again.",
-            table="scores",
-        ) from exc
-    raise ContractError(
-        f"{source.name}: unsupported file type {suffix!r}. Use .parquet or .csv.",
-        table="scores",
-    )
 
 
 @cases_app.command("open")
@@ -156,9 +96,9 @@ def open_cmd(
     Example: anxin cases open --scores out/scores.parquet --min-level orange
     """
     frame = read_scores(scores)
-    with _store(db) as store:
-        result = store.open_from_scores(frame, min_level=min_level, now=now, actor=by)
-    _console().print(
+    with CaseStore(db) as store:
+        result = store.open_from_scores(frame, min_level=min_level, now=now, by=by)
+    console.print(
         f"opened {result.opened}, escalated {result.escalated}, unchanged "
         f"{result.unchanged} ({result.below_min_level} rows below {min_level})"
     )
@@ -182,7 +122,7 @@ def list_cmd(
 
     Example: anxin cases list --status new --level red
     """
-    with _store(db) as store:
+    with CaseStore(db) as store:
         frame = store.list(status=status, level=level, unit=unit)
     table = _table(f"Cases / 案件 ({len(frame)})")
     for column in ("id", "enterprise", "level", "status", "unit", "due", "esc."):
@@ -196,13 +136,13 @@ def list_cmd(
         table.add_row(
             str(rec.id),
             str(rec.enterprise_id),
-            _level(str(rec.level)),
+            styled(str(rec.level)),
             str(rec.status),
             str(rec.unit),
             _when(rec.due_at, short=True),
             str(rec.escalations),
         )
-    _console().print(table)
+    console.print(table)
 
 
 def _case_table(case: Case) -> Table:
@@ -217,7 +157,7 @@ def _case_table(case: Case) -> Table:
         ),
         (
             "level / 等级",
-            f"{_level(case.level)}  score {case.score:.3f}  as of {case.as_of}",
+            f"{styled(case.level)}  score {case.score:.3f}  as of {case.as_of}",
         ),
         ("model / 模型", f"{case.model_name} v{case.model_version}"),
         ("unit / 责任单位", case.unit),
@@ -254,10 +194,9 @@ def show_cmd(
 
     Example: anxin cases show 12
     """
-    with _store(db) as store:
+    with CaseStore(db) as store:
         case = store.get(case_id)
         history = store.history(case_id)
-    console = _console()
     console.print(_case_table(case))
     table = _table("History / 处置记录")
     for column in ("seq", "at", "actor", "action", "from", "to", "note"):
@@ -323,7 +262,7 @@ def move_cmd(
         by is not None and by.strip() != "",
     )
     assert by is not None
-    with _store(db) as store:
+    with CaseStore(db) as store:
         case = store.move(
             case_id,
             to,
@@ -335,7 +274,7 @@ def move_cmd(
             amount_owed=amount,
         )
     due = f", {case.stage} due {_when(case.due_at)}" if case.stage else ""
-    _console().print(f"case {case.id}: {case.status} (version {case.version}{due})")
+    console.print(f"case {case.id}: {case.status} (version {case.version}{due})")
 
 
 @cases_app.command("overdue")
@@ -350,8 +289,8 @@ def overdue_cmd(
 
     Example: anxin cases overdue --now "2026-07-03 09:00"
     """
-    with _store(db) as store:
-        frame = store.overdue(now, actor=by)
+    with CaseStore(db) as store:
+        frame = store.overdue(now, by=by)
     table = _table(f"Overdue / 超时 ({len(frame)})")
     for column in ("id", "enterprise", "level", "stage", "unit", "late h", "esc."):
         table.add_column(
@@ -366,13 +305,13 @@ def overdue_cmd(
         table.add_row(
             str(rec.id),
             str(rec.enterprise_id),
-            _level(str(rec.level)),
+            styled(str(rec.level)),
             str(rec.stage),
             str(rec.unit),
             f"{rec.hours_overdue:.1f}",
             f"{rec.escalations}{new}",
         )
-    _console().print(table)
+    console.print(table)
 
 
 def _write_frame(frame: pd.DataFrame, out: Path) -> None:
@@ -409,11 +348,11 @@ def outcomes_cmd(
 
     Example: anxin cases outcomes --out outcomes.csv
     """
-    with _store(db) as store:
+    with CaseStore(db) as store:
         frame = store.outcomes()
     _write_frame(frame, out)
     confirmed = int((frame["outcome"] == "confirmed").sum())
-    _console().print(
+    console.print(
         f"{len(frame)} outcomes ({confirmed} confirmed, {len(frame) - confirmed} "
         f"false alarms) -> {out}"
     )
@@ -433,10 +372,54 @@ def history_cmd(
 
     Example: anxin cases history --out history.csv
     """
-    with _store(db) as store:
+    with CaseStore(db) as store:
         path = store.export_history(out, case_id)
         n = len(store.history(case_id))
-    _console().print(f"{n} history rows -> {path}")
+    console.print(f"{n} history rows -> {path}")
+
+
+def _print_stats(stats: FieldStats) -> None:
+    rate = "-" if stats.hit_rate is None else f"{stats.hit_rate:.1%}"
+    median = (
+        "-"
+        if stats.median_hours_to_close is None
+        else f"{stats.median_hours_to_close:.1f} h"
+    )
+    console.print(
+        f"cases {stats.n_cases}, open {stats.n_open}, overdue {stats.n_overdue}; "
+        f"verified {stats.n_verified}, confirmed {stats.n_confirmed}, hit rate "
+        f"{rate}; median time to close {median}"
+    )
+    levels = _table("Hit rate by level / 分级命中率")
+    for column in ("level", "verified", "confirmed", "false alarms", "hit rate"):
+        levels.add_column(column)
+    for rec in stats.by_level.reset_index().to_dict("records"):
+        levels.add_row(
+            styled(str(rec["level"])),
+            str(rec["verified"]),
+            str(rec["confirmed"]),
+            str(rec["false_alarm"]),
+            "-" if pd.isna(rec["hit_rate"]) else f"{rec['hit_rate']:.1%}",
+        )
+    console.print(levels)
+    models = _table("Hit rate by model / 分模型命中率")
+    for column in ("model", "version", "verified", "confirmed", "hit rate"):
+        models.add_column(column)
+    for model in stats.by_model.to_dict("records"):
+        models.add_row(
+            str(model["model_name"]),
+            str(model["model_version"]),
+            str(model["verified"]),
+            str(model["confirmed"]),
+            f"{model['hit_rate']:.1%}",
+        )
+    console.print(models)
+    states = _table("Cases by state / 各环节案件数")
+    states.add_column("state")
+    states.add_column("cases", justify="right")
+    for state, count in stats.by_status.to_dict().items():
+        states.add_row(str(state), str(count))
+    console.print(states)
 
 
 @cases_app.command("stats")
@@ -459,55 +442,12 @@ def stats_cmd(
 
     Example: anxin cases stats --mlflow
     """
-    from anxin.cases import log_field_performance
-
-    console = _console()
-    with _store(db) as store:
+    with CaseStore(db) as store:
         stats = store.stats(now)
         run_id = log_field_performance(store, tracking_uri, now=now) if mlflow else None
     if as_json:
         console.print_json(json.dumps(stats.metrics()))
     else:
-        rate = "-" if stats.hit_rate is None else f"{stats.hit_rate:.1%}"
-        median = (
-            "-"
-            if stats.median_hours_to_close is None
-            else f"{stats.median_hours_to_close:.1f} h"
-        )
-        console.print(
-            f"cases {stats.n_cases}, open {stats.n_open}, overdue {stats.n_overdue}; "
-            f"verified {stats.n_verified}, confirmed {stats.n_confirmed}, hit rate "
-            f"{rate}; median time to close {median}"
-        )
-        levels = _table("Hit rate by level / 分级命中率")
-        for column in ("level", "verified", "confirmed", "false alarms", "hit rate"):
-            levels.add_column(column)
-        for rec in stats.by_level.reset_index().to_dict("records"):
-            levels.add_row(
-                _level(str(rec["level"])),
-                str(rec["verified"]),
-                str(rec["confirmed"]),
-                str(rec["false_alarm"]),
-                "-" if pd.isna(rec["hit_rate"]) else f"{rec['hit_rate']:.1%}",
-            )
-        console.print(levels)
-        models = _table("Hit rate by model / 分模型命中率")
-        for column in ("model", "version", "verified", "confirmed", "hit rate"):
-            models.add_column(column)
-        for model in stats.by_model.to_dict("records"):
-            models.add_row(
-                str(model["model_name"]),
-                str(model["model_version"]),
-                str(model["verified"]),
-                str(model["confirmed"]),
-                f"{model['hit_rate']:.1%}",
-            )
-        console.print(models)
-        states = _table("Cases by state / 各环节案件数")
-        states.add_column("state")
-        states.add_column("cases", justify="right")
-        for state, count in stats.by_status.to_dict().items():
-            states.add_row(str(state), str(count))
-        console.print(states)
+        _print_stats(stats)
     if run_id is not None:
         console.print(f"logged to MLflow run {run_id}")

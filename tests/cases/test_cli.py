@@ -1,4 +1,4 @@
-"""Tests for ``anxin cases ...`` (anxin/_cli_cases.py)."""
+"""Tests for anxin.cases.cli: the ``anxin cases ...`` commands."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ import pandas as pd
 import pytest
 
 import anxin
-from anxin._cli_cases import cases_app
 from anxin.cases import CaseStore, read_history
+from anxin.cases.cli import cases_app
 from anxin.cli import main
 
 NOW = "2026-06-05 09:00"
+FIGURES = {"workers_affected": 3, "amount_owed": 9000.0}
 
 
 @pytest.fixture(scope="module")
@@ -284,3 +285,72 @@ def test_console_script_exit_code(db: str) -> None:
     assert proc.returncode == 2, proc.stderr
     assert "No case 5" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_by_is_recorded_for_opening_and_overdue(
+    scores: pd.DataFrame, db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "scores.parquet"
+    scores.to_parquet(path, index=False)
+    code = run(
+        "cases", "open", "-s", path, "--by", "评分任务", "--now", NOW, "--db", db
+    )
+    assert code == 0
+    assert (
+        run(
+            "cases",
+            "overdue",
+            "--by",
+            "督办员",
+            "--now",
+            "2026-07-01 09:00",
+            "--db",
+            db,
+        )
+        == 0
+    )
+    with CaseStore(db) as store:
+        history = store.history(1)
+        assert history["actor"].tolist() == ["评分任务", "督办员"]
+        assert history["action"].tolist() == ["opened", "overdue_escalated"]
+        assert store.get(1).updated_by == "督办员"
+
+
+def test_levels_are_shown_with_their_chinese_label(
+    scores: pd.DataFrame, db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with CaseStore(db) as store:
+        store.open_from_scores(scores, now=NOW)
+    capsys.readouterr()
+    assert run("cases", "list", "--db", db) == 0
+    listed = capsys.readouterr().out
+    for label in ("红 red", "橙 orange", "黄 yellow"):
+        assert label in listed
+    assert run("cases", "show", "1", "--db", db) == 0
+    assert "红 red" in capsys.readouterr().out
+
+
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SADeprecationWarning")
+def test_stats_as_tables_and_to_mlflow(
+    scores: pd.DataFrame, db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with CaseStore(db) as store:
+        store.open_from_scores(scores, now=NOW)
+        for state in ("dispatched", "verifying"):
+            store.move(1, state, by="核查员李", now=NOW)
+        store.move(1, "confirmed", by="核查员李", now=NOW, **FIGURES)
+    capsys.readouterr()
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    code = run("cases", "stats", "--db", db, "--mlflow", "--tracking-uri", uri)
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "cases 4, open 4, overdue " in out
+    assert "verified 1, confirmed 1, hit rate 100.0%" in out
+    for title in ("Hit rate by level", "Hit rate by model", "Cases by state"):
+        assert title in out
+    assert "logged to MLflow run " in out
+    run_id = out.split("logged to MLflow run ")[1].split()[0]
+    from mlflow.tracking import MlflowClient
+
+    logged = MlflowClient(uri).get_run(run_id).data.metrics
+    assert logged["field_hit_rate"] == 1.0

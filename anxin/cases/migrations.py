@@ -1,19 +1,24 @@
-"""Schema of the case store and the named migrations that build it.
+"""The named migrations that build and upgrade the case store's schema.
 
 The case store keeps its schema version in a ``schema_migrations`` table: one
 row per migration applied, with its name and when it ran. Opening a
-:class:`anxin.cases.CaseStore` applies the migrations it has not seen yet, in
-order, each in its own transaction (DDL is transactional on PostgreSQL and,
-with the engine set up as :func:`make_engine` does, on SQLite), so a failed
-upgrade leaves the database at the last complete version.
+:class:`~anxin.cases.CaseStore` applies the migrations it has not seen yet,
+in order, each in its own transaction (DDL is transactional on PostgreSQL
+and, with the engine :func:`~anxin.cases.database.make_engine` makes, on
+SQLite), so a failed upgrade leaves the database at the last complete
+version.
+
+Each migration is written with Alembic's operations (``op.create_table``,
+``op.add_column``, ``op.create_index``) on a ``MigrationContext`` bound to
+that transaction's connection; the bookkeeping stays in ``schema_migrations``
+(no ``alembic_version`` table, no ``alembic.ini``), so stores built before
+Alembic was used upgrade in place.
 
 A migration is never edited once released: a change to the schema is a new
 migration appended to :data:`MIGRATIONS`. Each migration describes the tables
-as they were at that point, not through the current table objects, so that an
-old database upgrades the same way whatever the current code looks like.
-
-The current tables (:data:`CASES`, :data:`HISTORY`) are what queries use; a
-test checks that applying every migration yields exactly these columns.
+as they were at that point, not through the current tables
+(:mod:`anxin.cases.schema`), so that an old database upgrades the same way
+whatever the current code looks like.
 """
 
 from __future__ import annotations
@@ -23,20 +28,19 @@ import datetime as _dt
 import json
 import logging
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+if TYPE_CHECKING:
+    from alembic.operations import Operations
+
 __all__ = [
-    "CASES",
-    "HISTORY",
-    "METADATA",
     "MIGRATIONS",
+    "SCHEMA_MIGRATIONS",
     "Migration",
     "applied_migrations",
-    "make_engine",
     "upgrade",
 ]
 
@@ -45,121 +49,13 @@ logger = logging.getLogger(__name__)
 #: Key for ``pg_advisory_xact_lock`` while migrating (any constant bigint).
 _PG_LOCK_KEY = 0x616E78696E  # "anxin"
 
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False)
-
-
-def make_engine(url: str) -> Engine:
-    """Create the SQLAlchemy engine for a case-store URL.
-
-    ``postgresql://`` (and ``postgres://``) URLs use psycopg 3. SQLite files
-    get their parent directory created, a 30 s busy timeout, foreign keys on,
-    and transactions that start with ``BEGIN IMMEDIATE``: writers take the
-    database lock when their transaction begins, so DDL is transactional and a
-    read-then-write in one transaction cannot interleave with another writer.
-    ``sqlite://`` (in memory) shares one connection so the schema survives.
-    """
-    parsed = sa.engine.make_url(url)
-    if parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(parsed, json_serializer=_dumps, pool_pre_ping=True)
-
-    database = parsed.database or ""
-    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
-    kwargs: dict[str, Any] = {"json_serializer": _dumps}
-    if in_memory:
-        kwargs["poolclass"] = sa.pool.StaticPool
-        kwargs["connect_args"] = {"check_same_thread": False}
-    else:
-        Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": 30}
-    engine = sa.create_engine(parsed, **kwargs)
-
-    @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not the sqlite3 module, decide where transactions
-        # begin (pysqlite would otherwise autocommit DDL).
-        dbapi_connection.isolation_level = None
-        dbapi_connection.execute("PRAGMA foreign_keys = ON")
-
-    @sa.event.listens_for(engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
-
-
-# --------------------------------------------------------------------------
-# The current schema (what queries use).
-# --------------------------------------------------------------------------
-
-METADATA = sa.MetaData()
-
-#: One row per warning being handled (一案一档).
-CASES = sa.Table(
-    "cases",
-    METADATA,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("enterprise_id", sa.String(32), nullable=False),
-    sa.Column("as_of", sa.String(7), nullable=False),
-    sa.Column("level", sa.String(8), nullable=False),
-    sa.Column("score", sa.Float, nullable=False),
-    sa.Column("reasons", sa.JSON, nullable=True),
-    sa.Column("model_name", sa.String(200), nullable=False),
-    sa.Column("model_version", sa.String(100), nullable=False),
-    sa.Column("industry", sa.String(8), nullable=True),
-    sa.Column("region", sa.String(16), nullable=True),
-    sa.Column("unit", sa.String(200), nullable=False),
-    sa.Column("grid", sa.String(200), nullable=True),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("stage_started_at", sa.DateTime, nullable=False),
-    sa.Column("due_at", sa.DateTime, nullable=True),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("updated_at", sa.DateTime, nullable=False),
-    sa.Column("updated_by", sa.String(200), nullable=False),
-    # 0002_outcomes_and_escalation
-    sa.Column("escalations", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("overdue_stage", sa.String(16), nullable=True),
-    sa.Column("outcome", sa.String(16), nullable=True),
-    sa.Column("verified_at", sa.DateTime, nullable=True),
-    sa.Column("verified_level", sa.String(8), nullable=True),
-    sa.Column("verified_as_of", sa.String(7), nullable=True),
-    sa.Column("verified_model_name", sa.String(200), nullable=True),
-    sa.Column("verified_model_version", sa.String(100), nullable=True),
-    sa.Column("workers_affected", sa.Integer, nullable=True),
-    sa.Column("amount_owed", sa.Float, nullable=True),
-    sa.Column("closed_at", sa.DateTime, nullable=True),
-)
-
-#: Append-only audit trail: one row per change of a case (留痕).
-HISTORY = sa.Table(
-    "case_history",
-    METADATA,
-    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), primary_key=True),
-    sa.Column("seq", sa.Integer, primary_key=True),
-    sa.Column("at", sa.DateTime, nullable=False),
-    sa.Column("actor", sa.String(200), nullable=False),
-    sa.Column("action", sa.String(32), nullable=False),
-    sa.Column("from_state", sa.String(16), nullable=True),
-    sa.Column("to_state", sa.String(16), nullable=True),
-    sa.Column("note", sa.Text, nullable=False),
-    sa.Column("details", sa.JSON, nullable=True),
-)
-
+#: The migration history: one row per migration applied.
 SCHEMA_MIGRATIONS = sa.Table(
     "schema_migrations",
     sa.MetaData(),
     sa.Column("name", sa.String(100), primary_key=True),
     sa.Column("applied_at", sa.DateTime, nullable=False),
 )
-
-
-# --------------------------------------------------------------------------
-# Migrations.
-# --------------------------------------------------------------------------
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,19 +69,18 @@ class Migration:
     description : str
         One line for people reading ``schema_migrations`` or the logs.
     upgrade : callable
-        Receives a connection inside the migration's transaction.
+        Receives Alembic's ``Operations`` bound to the migration's
+        transaction (``op.get_bind()`` is its connection).
     """
 
     name: str
     description: str
-    upgrade: Callable[[Connection], None]
+    upgrade: Callable[[Operations], None]
 
 
-def _m0001_initial(conn: Connection) -> None:
-    meta = sa.MetaData()
-    sa.Table(
+def _m0001_initial(op: Operations) -> None:
+    op.create_table(
         "cases",
-        meta,
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("enterprise_id", sa.String(32), nullable=False),
         sa.Column("as_of", sa.String(7), nullable=False),
@@ -205,13 +100,12 @@ def _m0001_initial(conn: Connection) -> None:
         sa.Column("created_at", sa.DateTime, nullable=False),
         sa.Column("updated_at", sa.DateTime, nullable=False),
         sa.Column("updated_by", sa.String(200), nullable=False),
-        sa.Index("ix_cases_enterprise_id", "enterprise_id"),
-        sa.Index("ix_cases_status", "status"),
         sqlite_autoincrement=True,
     )
-    sa.Table(
+    op.create_index("ix_cases_enterprise_id", "cases", ["enterprise_id"])
+    op.create_index("ix_cases_status", "cases", ["status"])
+    op.create_table(
         "case_history",
-        meta,
         sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), primary_key=True),
         sa.Column("seq", sa.Integer, primary_key=True),
         sa.Column("at", sa.DateTime, nullable=False),
@@ -222,27 +116,22 @@ def _m0001_initial(conn: Connection) -> None:
         sa.Column("note", sa.Text, nullable=False),
         sa.Column("details", sa.JSON, nullable=True),
     )
-    meta.create_all(conn)
 
 
-def _add_column(conn: Connection, table: str, column: sa.Column[Any]) -> None:
-    type_sql = column.type.compile(dialect=conn.dialect)
-    sql = f"ALTER TABLE {table} ADD COLUMN {column.name} {type_sql}"
-    if column.server_default is not None:
-        default = column.server_default.arg  # type: ignore[attr-defined]
-        sql += f" NOT NULL DEFAULT {default}"
-    conn.exec_driver_sql(sql)
-
-
-def _m0002_outcomes_and_escalation(conn: Connection) -> None:
+def _m0002_outcomes_and_escalation(op: Operations) -> None:
     """Outcome of verification, overdue escalation, closing time.
 
     Cases verified under 0001 kept the outcome only in their history (the
     ``confirmed`` or ``false_alarm`` transition, with the workers and amount
     in ``details``); they are backfilled from there.
     """
-    new_columns: list[sa.Column[Any]] = [
-        sa.Column("escalations", sa.Integer, server_default="0"),
+    op.add_column(
+        "cases",
+        sa.Column(
+            "escalations", sa.Integer, nullable=False, server_default=sa.text("0")
+        ),
+    )
+    for column in (
         sa.Column("overdue_stage", sa.String(16)),
         sa.Column("outcome", sa.String(16)),
         sa.Column("verified_at", sa.DateTime),
@@ -253,11 +142,14 @@ def _m0002_outcomes_and_escalation(conn: Connection) -> None:
         sa.Column("workers_affected", sa.Integer),
         sa.Column("amount_owed", sa.Float),
         sa.Column("closed_at", sa.DateTime),
-    ]
-    for column in new_columns:
-        _add_column(conn, "cases", column)
-    # Backfill with Core against the 0002 shape (reflected, not the current
-    # tables, which may have moved on).
+    ):
+        op.add_column("cases", column)
+    _backfill_0002(op.get_bind())
+
+
+def _backfill_0002(conn: Connection) -> None:
+    # Core against the 0002 shape (reflected, not the current tables, which
+    # may have moved on).
     meta = sa.MetaData()
     cases = sa.Table("cases", meta, autoload_with=conn)
     history = sa.Table("case_history", meta, autoload_with=conn)
@@ -301,23 +193,22 @@ def _m0002_outcomes_and_escalation(conn: Connection) -> None:
         )
 
 
-def _m0003_one_open_case_per_enterprise(conn: Connection) -> None:
+def _m0003_one_open_case_per_enterprise(op: Operations) -> None:
     """At most one open case per enterprise, enforced by the database.
 
     Two scoring jobs opening cases at once cannot both create one: the second
     fails on this partial unique index and retries (opening is idempotent).
     """
-    meta = sa.MetaData()
-    cases = sa.Table("cases", meta, autoload_with=conn)
-    open_only = cases.c.status != "closed"
-    sa.Index(
+    open_only = sa.text("status != 'closed'")
+    op.create_index(
         "uq_cases_open_enterprise",
-        cases.c.enterprise_id,
+        "cases",
+        ["enterprise_id"],
         unique=True,
         sqlite_where=open_only,
         postgresql_where=open_only,
-    ).create(conn)
-    sa.Index("ix_cases_due_at", cases.c.due_at).create(conn)
+    )
+    op.create_index("ix_cases_due_at", "cases", ["due_at"])
 
 
 #: Every migration, in the order they apply.
@@ -348,7 +239,7 @@ def _lock(conn: Connection) -> None:
 
 def applied_migrations(engine: Engine) -> list[str]:
     """Names of the migrations recorded in ``schema_migrations``, in order."""
-    if not sa.inspect(engine).has_table("schema_migrations"):
+    if not sa.inspect(engine).has_table(SCHEMA_MIGRATIONS.name):
         return []
     with engine.connect() as conn:
         rows = conn.execute(
@@ -357,13 +248,29 @@ def applied_migrations(engine: Engine) -> list[str]:
         return [r[0] for r in rows]
 
 
+def _apply(conn: Connection, migration: Migration) -> None:
+    # Alembic is imported only when there is something to migrate: opening an
+    # up-to-date store stays cheap.
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
+    logger.info("case store: applying migration %s", migration.name)
+    migration.upgrade(Operations(MigrationContext.configure(connection=conn)))
+    conn.execute(
+        sa.insert(SCHEMA_MIGRATIONS).values(
+            name=migration.name,
+            applied_at=_dt.datetime.now().replace(microsecond=0),
+        )
+    )
+
+
 def upgrade(engine: Engine, target: str | None = None) -> list[str]:
     """Apply the migrations not yet recorded, up to and including ``target``.
 
     Parameters
     ----------
     engine : Engine
-        The case store's engine (see :func:`make_engine`).
+        The case store's engine (see :func:`~anxin.cases.database.make_engine`).
     target : str, optional
         Name of the last migration to apply; by default all of them.
 
@@ -371,6 +278,22 @@ def upgrade(engine: Engine, target: str | None = None) -> list[str]:
     -------
     list of str
         Names of the migrations applied by this call (empty when up to date).
+
+    Raises
+    ------
+    ValueError
+        If ``target`` names no migration.
+
+    Examples
+    --------
+    >>> from anxin.cases.database import make_engine
+    >>> engine = make_engine("sqlite://")
+    >>> upgrade(engine, target="0001_initial")
+    ['0001_initial']
+    >>> upgrade(engine)
+    ['0002_outcomes_and_escalation', '0003_one_open_case_per_enterprise']
+    >>> upgrade(engine)
+    []
     """
     names = [m.name for m in MIGRATIONS]
     if target is not None and target not in names:
@@ -386,14 +309,7 @@ def upgrade(engine: Engine, target: str | None = None) -> list[str]:
                 )
             ).first()
             if already is None:
-                logger.info("case store: applying migration %s", migration.name)
-                migration.upgrade(conn)
-                conn.execute(
-                    sa.insert(SCHEMA_MIGRATIONS).values(
-                        name=migration.name,
-                        applied_at=_dt.datetime.now().replace(microsecond=0),
-                    )
-                )
+                _apply(conn, migration)
                 done.append(migration.name)
         if migration.name == target:
             break

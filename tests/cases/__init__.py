@@ -1,0 +1,1 @@
+"""Tests for anxin.cases, one file per module of the package."""

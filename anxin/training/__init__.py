@@ -3,8 +3,8 @@
 :func:`train` takes validated contract tables (features are built with
 :func:`anxin.build_features`) or a prepared feature frame, splits it by as-of
 month into train / validation / test with a ``horizon``-month gap between
-them, fits LightGBM with early stopping on validation log loss, calibrates
-on validation, evaluates on test beside two baselines (the weighted rule
+them, fits LightGBM with early stopping on validation, calibrates on
+validation, evaluates on test beside two baselines (the weighted rule
 score bureaus run today and a logistic regression on the same features), and
 logs everything to MLflow: parameters, metrics, charts, a model card, the
 training data as a dataset input, and the model as a pickle-free pyfunc

@@ -1,10 +1,13 @@
 """Fitting: LightGBM with early stopping, an Optuna search, refit, calibration.
 
-Early stopping watches the validation **log loss** (the first metric of
-:data:`DEFAULT_PARAMS`, with ``first_metric_only``): a proper score, steadier
-than average precision when positives are few. Average precision and AUC are
-computed alongside. The Optuna search (``tune``) picks the trial with the
-best validation average precision.
+Early stopping watches **all three** validation metrics of
+:data:`DEFAULT_PARAMS` (log loss, average precision, AUC): training stops as
+soon as one of them has gone ``early_stopping`` rounds without improving, and
+the booster keeps the rounds up to that metric's best. ``first_metric_only``
+in the parameters does not change this: LightGBM applies it only to its own
+early stopping (``early_stopping_round``), not to the callback passed here.
+The Optuna search (``tune``) picks the trial with the best validation
+average precision.
 """
 
 from __future__ import annotations
@@ -52,8 +55,11 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "max_bin": 255,
     "cat_smooth": 20,
     "max_cat_to_onehot": 8,
-    # stop on log loss (a proper score, steadier than AP with few positives);
-    # AP and AUC are reported alongside
+    # meant to stop on log loss alone (a proper score, steadier than AP with
+    # few positives), but first_metric_only reaches only LightGBM's own early
+    # stopping, not the callback of fit_booster: whichever of the three stalls
+    # first stops training (see the module docstring); kept so models stay
+    # identical
     "metric": ["binary_logloss", "average_precision", "auc"],
     "first_metric_only": True,
     "deterministic": True,
@@ -87,9 +93,10 @@ def fit_booster(
 ) -> lgb.Booster:
     """Fit LightGBM for up to ``rounds`` rounds.
 
-    With ``valid``, training stops once the first metric of ``params`` (log
-    loss by default) has not improved on it for ``early_stopping`` rounds;
-    ``best_iteration`` of the booster is then the best round.
+    With ``valid``, training stops once any metric of ``params`` (log loss,
+    average precision and AUC by default) has not improved on it for
+    ``early_stopping`` rounds; ``best_iteration`` of the booster is then that
+    metric's best round.
     """
     train_set = lgb.Dataset(x, y, free_raw_data=True)
     callbacks: list[Callable[..., Any]] = []

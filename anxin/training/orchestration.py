@@ -124,8 +124,9 @@ def train(
     num_boost_round : int, default 2000
         Most boosting rounds.
     early_stopping_rounds : int, default 100
-        Stop once the validation log loss (the first metric of
-        :data:`DEFAULT_PARAMS`) has not improved for this many rounds.
+        Stop once one of the validation metrics of :data:`DEFAULT_PARAMS`
+        (log loss, average precision, AUC) has not improved for this many
+        rounds; the model keeps the rounds up to that metric's best.
     tune : int, default 0
         Optuna trials for a hyperparameter search maximising validation
         average precision (needs ``anxin[tune]``); 0 for none.

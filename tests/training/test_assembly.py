@@ -1,0 +1,50 @@
+"""The model bundle: spec and drift reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+import anxin
+from anxin.training.assembly import drift_reference
+from anxin.training.preparation import prepare
+
+
+def test_the_spec_records_how_the_model_was_trained(
+    quick: anxin.TrainResult,
+) -> None:
+    info = quick.model.spec.info
+    assert info["anxin_version"] == anxin.__version__
+    assert info["splits"] == quick.splits.to_dict()
+    assert info["best_iteration"] == quick.best_iteration
+    assert info["refit"] is False and info["seed"] == 7
+    assert info["source"] == "tables"
+    assert info["data_window"][1] == quick.splits.test[1]
+    assert info["top_features"] == quick.importance["feature"].head(20).tolist()
+    assert pd.Timestamp(info["trained_at"]).tzinfo is not None
+    assert quick.model.spec.horizon == 3
+
+
+def test_the_drift_reference_holds_numeric_features_and_the_score(
+    quick: anxin.TrainResult,
+) -> None:
+    spec = quick.model.spec
+    reference = quick.model.reference
+    assert reference is not None
+    calendar = {f for f in spec.features if spec.catalogue[f].group == "calendar"}
+    assert calendar  # month_of_year and the like move every month: not drift
+    expected = set(spec.numeric) - calendar | {"risk_score"}
+    assert set(reference.edges) == expected
+    assert not set(spec.categorical) & set(reference.edges)
+
+
+def test_the_drift_reference_samples_large_frames(tables: anxin.Tables) -> None:
+    prep = prepare(tables, horizon=3)
+    x = prep.frame[prep.features]
+    score = np.linspace(0, 1, len(x))
+    small = drift_reference(x, prep, score, seed=0, max_rows=300)
+    again = drift_reference(x, prep, score, seed=0, max_rows=300)
+    full = drift_reference(x, prep, score, seed=0)
+    assert small.to_dict() == again.to_dict()
+    assert small.shares["risk_score"] == full.shares["risk_score"]  # never sampled
+    assert small.to_dict() != full.to_dict()

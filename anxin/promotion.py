@@ -18,7 +18,8 @@ import pandas as pd
 from anxin._params import check_param
 from anxin.config import get_config
 from anxin.exceptions import ModelNotFoundError
-from anxin.features import build_features, build_labels
+from anxin.features import build_features
+from anxin.labels import build_labels
 from anxin.metrics import evaluate
 from anxin.prediction import load_model
 from anxin.tables import Tables
@@ -90,8 +91,6 @@ def promote(
     -------
     PromotionDecision
     """
-    from mlflow.exceptions import MlflowException
-
     from anxin import tracking
 
     check_param(
@@ -106,92 +105,30 @@ def promote(
     )
     name = model_name or get_config().model_name
     c = tracking.client(tracking_uri)
-    try:
-        chal = c.get_model_version_by_alias(name, tracking.CHALLENGER)
-    except MlflowException as exc:
-        raise ModelNotFoundError(
-            f"No '{tracking.CHALLENGER}' version of model {name!r}. Train one "
-            "first: anxin train DATA_DIR.",
-        ) from exc
-    try:
-        champ = c.get_model_version_by_alias(name, tracking.CHAMPION)
-    except MlflowException:
-        champ = None
-    chal_model = load_model(f"models:/{name}/{chal.version}", tracking_uri=tracking_uri)
-    horizon = chal_model.spec.horizon
-    labels_all = build_labels(tables, horizon=horizon)
-    labelled = sorted(labels_all.dropna(subset=["label"])["period"].unique())
-    months = [str(m) for m in labelled[-eval_months:]]
-    feats = build_features(tables, as_of=months)
-    labels = build_labels(tables, horizon=horizon, as_of=months)
-    keep = labels["label"].notna().to_numpy()
-    feats, y = feats[keep].reset_index(drop=True), labels["label"][keep].to_numpy(int)
-    period = feats["period"].to_numpy()
-
-    rows: dict[str, dict[str, Any]] = {}
-    models = {"challenger": (chal_model, str(chal.version))}
+    chal, champ = _versions(c, name)
+    models = {"challenger": str(chal.version)}
     if champ is not None:
-        models["champion"] = (
-            load_model(f"models:/{name}/{champ.version}", tracking_uri=tracking_uri),
-            str(champ.version),
-        )
-    for role, (model, version) in models.items():
-        m = evaluate(y, model.predict_proba(feats), period, volumes=(alert_volume,))
-        rows[role] = {"version": version, **m}
+        models["champion"] = str(champ.version)
+    rows, months = _score_versions(
+        tables, name, models, eval_months, alert_volume, tracking_uri
+    )
     comparison = pd.DataFrame(rows).T
     key = _volume_key(alert_volume)
-    ch = rows["challenger"]
-    if champ is None:
-        promoted, reason = True, "no champion yet"
-    elif str(champ.version) == str(chal.version):
-        promoted, reason = False, "challenger is already the champion"
-    else:
-        cp = rows["champion"]
-        ap_ok = ch["ap"] >= cp["ap"] - tolerance
-        rec_ok = ch[key] >= cp[key] - tolerance
-        if force:
-            promoted, reason = True, "forced"
-        elif ap_ok and rec_ok:
-            promoted = True
-            reason = (
-                f"AP {ch['ap']:.4f} vs {cp['ap']:.4f} and {key} "
-                f"{ch[key]:.4f} vs {cp[key]:.4f} within tolerance {tolerance}"
-            )
-        else:
-            promoted = False
-            worse = [w for w, ok in (("AP", ap_ok), (key, rec_ok)) if not ok]
-            reason = (
-                f"challenger worse on {', '.join(worse)}: AP {ch['ap']:.4f} vs "
-                f"{cp['ap']:.4f}, {key} {ch[key]:.4f} vs {cp[key]:.4f} "
-                f"(tolerance {tolerance})"
-            )
-    now = pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")
-    tags = {
-        "promotion_decision": "promoted" if promoted else "refused",
-        "promotion_reason": reason[:5000],
-        "promotion_at": now,
-        "promotion_months": ",".join(months),
-        "promotion_alert_volume": str(alert_volume),
-        "promotion_tolerance": str(tolerance),
-        "promotion_forced": str(bool(force)),
-        "promotion_challenger_ap": f"{ch['ap']:.6f}",
-        f"promotion_challenger_{key}": f"{ch[key]:.6f}",
-    }
-    if champ is not None:
-        cp = rows["champion"]
-        tags.update(
-            {
-                "promotion_champion_version": str(champ.version),
-                "promotion_champion_ap": f"{cp['ap']:.6f}",
-                f"promotion_champion_{key}": f"{cp[key]:.6f}",
-            }
-        )
     same = champ is not None and str(champ.version) == str(chal.version)
+    promoted, reason = _decide(rows, key, tolerance, force=force, same=same)
+    now = pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")
     # nothing was decided when the challenger already is the champion: keep
     # the version's record (e.g. "first model: champion by default") as it is
-    for k, v in ({} if same else tags).items():
-        c.set_model_version_tag(name, str(chal.version), k, v)
-    if promoted and (champ is None or str(champ.version) != str(chal.version)):
+    if not same:
+        tags = _decision_tags(rows, key, promoted, reason, now, months)
+        tags.update(
+            promotion_alert_volume=str(alert_volume),
+            promotion_tolerance=str(tolerance),
+            promotion_forced=str(bool(force)),
+        )
+        for k, v in tags.items():
+            c.set_model_version_tag(name, str(chal.version), k, v)
+    if promoted and not same:
         c.set_registered_model_alias(name, tracking.CHAMPION, str(chal.version))
         if champ is not None:
             c.set_model_version_tag(
@@ -215,3 +152,114 @@ def promote(
         champion_version=None if champ is None else str(champ.version),
         months=months,
     )
+
+
+def _versions(client: Any, name: str) -> tuple[Any, Any]:
+    """The challenger's and the champion's model versions (champion or None)."""
+    from mlflow.exceptions import MlflowException
+
+    from anxin import tracking
+
+    try:
+        chal = client.get_model_version_by_alias(name, tracking.CHALLENGER)
+    except MlflowException as exc:
+        raise ModelNotFoundError(
+            f"No '{tracking.CHALLENGER}' version of model {name!r}. Train one "
+            "first: anxin train DATA_DIR.",
+        ) from exc
+    try:
+        champ = client.get_model_version_by_alias(name, tracking.CHAMPION)
+    except MlflowException:
+        champ = None
+    return chal, champ
+
+
+def _score_versions(
+    tables: Tables,
+    name: str,
+    versions: dict[str, str],
+    eval_months: int,
+    alert_volume: float,
+    tracking_uri: str | None,
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Metrics of each version (role -> version) on the same latest months."""
+    models = {
+        role: load_model(f"models:/{name}/{v}", tracking_uri=tracking_uri)
+        for role, v in versions.items()
+    }
+    horizon = models["challenger"].spec.horizon
+    labels_all = build_labels(tables, horizon=horizon)
+    labelled = sorted(labels_all.dropna(subset=["label"])["period"].unique())
+    months = [str(m) for m in labelled[-eval_months:]]
+    feats = build_features(tables, as_of=months)
+    labels = build_labels(tables, horizon=horizon, as_of=months)
+    keep = labels["label"].notna().to_numpy()
+    feats, y = feats[keep].reset_index(drop=True), labels["label"][keep].to_numpy(int)
+    period = feats["period"].to_numpy()
+    rows: dict[str, dict[str, Any]] = {}
+    for role, model in models.items():
+        m = evaluate(y, model.predict_proba(feats), period, volumes=(alert_volume,))
+        rows[role] = {"version": versions[role], **m}
+    return rows, months
+
+
+def _decide(
+    rows: dict[str, dict[str, Any]],
+    key: str,
+    tolerance: float,
+    *,
+    force: bool,
+    same: bool,
+) -> tuple[bool, str]:
+    """The promotion rule: (promoted, reason)."""
+    ch = rows["challenger"]
+    if "champion" not in rows:
+        return True, "no champion yet"
+    if same:
+        return False, "challenger is already the champion"
+    cp = rows["champion"]
+    ap_ok = ch["ap"] >= cp["ap"] - tolerance
+    rec_ok = ch[key] >= cp[key] - tolerance
+    if force:
+        return True, "forced"
+    if ap_ok and rec_ok:
+        return True, (
+            f"AP {ch['ap']:.4f} vs {cp['ap']:.4f} and {key} "
+            f"{ch[key]:.4f} vs {cp[key]:.4f} within tolerance {tolerance}"
+        )
+    worse = [w for w, ok in (("AP", ap_ok), (key, rec_ok)) if not ok]
+    return False, (
+        f"challenger worse on {', '.join(worse)}: AP {ch['ap']:.4f} vs "
+        f"{cp['ap']:.4f}, {key} {ch[key]:.4f} vs {cp[key]:.4f} "
+        f"(tolerance {tolerance})"
+    )
+
+
+def _decision_tags(
+    rows: dict[str, dict[str, Any]],
+    key: str,
+    promoted: bool,
+    reason: str,
+    now: str,
+    months: list[str],
+) -> dict[str, str]:
+    """The version tags that record a decision and its figures."""
+    ch = rows["challenger"]
+    tags = {
+        "promotion_decision": "promoted" if promoted else "refused",
+        "promotion_reason": reason[:5000],
+        "promotion_at": now,
+        "promotion_months": ",".join(months),
+        "promotion_challenger_ap": f"{ch['ap']:.6f}",
+        f"promotion_challenger_{key}": f"{ch[key]:.6f}",
+    }
+    if "champion" in rows:
+        cp = rows["champion"]
+        tags.update(
+            {
+                "promotion_champion_version": str(cp["version"]),
+                "promotion_champion_ap": f"{cp['ap']:.6f}",
+                f"promotion_champion_{key}": f"{cp[key]:.6f}",
+            }
+        )
+    return tags

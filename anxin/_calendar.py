@@ -48,15 +48,23 @@ def to_period(index: int) -> str:
 
 
 def series_to_index(periods: pd.Series | pd.Index) -> np.ndarray:
-    """Vectorised ``YYYY-MM`` -> int32 month index (periods must be valid)."""
-    arr = pa.Array.from_pandas(pd.Series(periods).astype("str"))
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    encoded = pc.dictionary_encode(arr)
-    lookup = np.array(
-        [to_index(p) for p in encoded.dictionary.to_pylist()], dtype=np.int32
-    )
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    """Vectorised ``YYYY-MM`` -> int32 month index (periods must be valid).
+
+    Each distinct period is parsed once; a categorical column is not hashed
+    again.
+    """
+    series = pd.Series(periods)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        distinct = [str(p) for p in series.cat.categories]
+        codes = np.asarray(series.cat.codes)
+    else:
+        arr = pa.Array.from_pandas(series.astype("str"))
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        encoded = pc.dictionary_encode(arr)
+        distinct = encoded.dictionary.to_pylist()
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+    lookup = np.array([to_index(p) for p in distinct], dtype=np.int32)
     return lookup[codes] if len(lookup) else np.zeros(0, dtype=np.int32)
 
 

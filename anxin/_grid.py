@@ -11,9 +11,10 @@ rows.
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -85,20 +86,78 @@ def arrow_str(values: pd.Series) -> pa.Array:
     return arr.cast(pa.large_string())
 
 
+#: id(pandas array) -> (weak reference, its Arrow data, distinct values, codes)
+_CODES: dict[int, tuple[Any, Any, pa.Array, np.ndarray]] = {}
+
+
+def remember_codes(values: pd.Series, distinct: pa.Array, codes: np.ndarray) -> None:
+    """Remember the distinct values and codes of a text column.
+
+    :func:`anxin.validate` hashes the key columns anyway; the features reuse
+    its codes instead of hashing ten million rows again. The memory is tied
+    to the column's array: a changed or new column is hashed afresh.
+    """
+    array = values.array
+    key = id(array)
+    if len(distinct) < 2**31:  # half the memory while the tables live
+        codes = codes.astype(np.int32)
+    try:
+        ref = weakref.ref(array, lambda _: _CODES.pop(key, None))
+    except TypeError:  # an array type without weak references: not cached
+        return
+    _CODES[key] = (ref, getattr(array, "_pa_array", None), distinct, codes)
+
+
+def distinct_and_codes(values: pd.Series) -> tuple[pa.Array, np.ndarray]:
+    """A text column as its distinct values and one code per row."""
+    array = values.array
+    hit = _CODES.get(id(array))
+    same = hit is not None and hit[0]() is array
+    if same and hit[1] is getattr(array, "_pa_array", None):  # type: ignore[index]
+        return hit[2], hit[3]  # type: ignore[index]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = pa.array(values.cat.categories.astype("str"), pa.large_string())
+        return cats, np.asarray(values.cat.codes, dtype=np.int64)
+    enc = pc.dictionary_encode(arrow_str(values))
+    codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return enc.dictionary, codes
+
+
 def enterprise_codes(grid_ids: pa.Array, values: pd.Series, table: str) -> np.ndarray:
     """Enterprise codes (positions in ``grid_ids``) of a column of ids."""
-    enc = pc.dictionary_encode(arrow_str(values))
-    found = pc.index_in(enc.dictionary, value_set=grid_ids)
-    if found.null_count:
-        missing = enc.dictionary.filter(pc.is_null(found))
+    distinct, codes = distinct_and_codes(values)
+    found = pc.index_in(distinct, value_set=grid_ids)
+    used = np.bincount(codes, minlength=len(distinct)) > 0
+    if (_nulls(found) & used).any():
+        missing = distinct.filter(pa.array(_nulls(found) & used))
         raise ContractError(
             f"{table}: enterprise_id {missing[0].as_py()!r} is not in enterprises. "
             "Run anxin.validate first and build features from report.tables.",
             table=table,
             column="enterprise_id",
         )
-    lookup = found.to_numpy(zero_copy_only=False).astype(np.int64)
-    return lookup[enc.indices.to_numpy(zero_copy_only=False)]
+    lookup = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return lookup[codes]
+
+
+def _nulls(values: pa.Array) -> np.ndarray:
+    return np.asarray(pc.is_null(values).to_numpy(zero_copy_only=False))
+
+
+def period_index(periods: pd.Series) -> np.ndarray:
+    """Month index (int64) of each ``YYYY-MM`` period; each distinct one parsed once."""
+    distinct, codes = distinct_and_codes(periods)
+    lookup = np.array([_calendar.to_index(p) for p in distinct.to_pylist()], np.int64)
+    return lookup[codes] if len(lookup) else np.zeros(0, dtype=np.int64)
+
+
+def period_bounds(periods: pd.Series) -> tuple[str, str] | None:
+    """The first and last month of a period column (None when empty)."""
+    distinct, codes = distinct_and_codes(periods)
+    used = distinct.filter(pa.array(np.bincount(codes, minlength=len(distinct)) > 0))
+    if len(used) == 0:
+        return None
+    return str(pc.min(used).as_py()), str(pc.max(used).as_py())
 
 
 def scatter(
@@ -113,17 +172,16 @@ def scatter(
     out = {c: np.full(shape, np.nan) for c in columns}
     if frame is None or frame.empty:
         return out, present
-    month = _calendar.series_to_index(frame["period"]).astype(np.int64)
+    month = period_index(frame["period"])
     col = month - grid.m0 + grid.pad
     keep = (col >= grid.pad) & (col < grid.width)
-    sub = frame if keep.all() else frame.loc[keep]
-    flat = (
-        enterprise_codes(grid.ids, sub["enterprise_id"], table) * grid.width + col[keep]
-    )
+    every = bool(keep.all())
+    codes = enterprise_codes(grid.ids, frame["enterprise_id"], table)
+    flat = (codes if every else codes[keep]) * grid.width + col[keep]
     present.ravel()[flat] = True
     for c in columns:
-        values = pd.to_numeric(sub[c]).to_numpy(dtype=np.float64, na_value=np.nan)
-        out[c].ravel()[flat] = values
+        values = pd.to_numeric(frame[c]).to_numpy(dtype=np.float64, na_value=np.nan)
+        out[c].ravel()[flat] = values if every else values[keep]
     return out, present
 
 
@@ -310,11 +368,10 @@ def window(tables: Tables, as_of: str | Sequence[str] | None) -> Grid:
             table="enterprises",
             column="enterprise_id",
         )
-    periods = arrow_str(tables.payroll["period"])
-    if len(periods) == 0:
+    bounds = period_bounds(tables.payroll["period"])
+    if bounds is None:
         raise ContractError("payroll: no rows to build features from.", table="payroll")
-    lo = _calendar.to_index(pc.min(periods).as_py())
-    hi = _calendar.to_index(pc.max(periods).as_py())
+    lo, hi = (_calendar.to_index(p) for p in bounds)
     targets = parse_months(as_of)
     if targets is None:
         return Grid(ids, lo, hi - lo + 1, np.arange(lo, hi + 1))
@@ -337,7 +394,7 @@ def event_months(tables: Tables, g: Grid) -> tuple[np.ndarray, np.ndarray, np.nd
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0)
     code = enterprise_codes(g.ids, events["enterprise_id"], "events")
-    month = _calendar.series_to_index(events["period"]).astype(np.int64)
+    month = period_index(events["period"])
     workers = pd.to_numeric(events["workers_affected"]).to_numpy(dtype=np.float64)
     return code, month, workers
 

@@ -12,6 +12,8 @@ variable                   meaning (default)
 ``ANXIN_CASES_URL``        case store (``sqlite:///$ANXIN_HOME/cases.db``)
 ``ANXIN_TODAY``            the current month ``YYYY-MM`` used to reject
                            periods in the future (the real current month)
+``ANXIN_PERIOD_FLOOR``     the earliest month a table may hold
+                           (``1990-01``)
 =========================  ==============================================
 """
 
@@ -49,6 +51,10 @@ class Config:
         SQLAlchemy URL of the case store.
     today : str
         Current month as ``YYYY-MM``; periods after it are "in the future".
+    period_floor : str
+        Earliest month ``YYYY-MM`` a table may hold; earlier periods are
+        quarantined (a typo such as ``0001-01`` would otherwise make the
+        feature grid thousands of months wide).
     """
 
     home: Path
@@ -57,6 +63,7 @@ class Config:
     model_name: str
     cases_url: str
     today: str
+    period_floor: str = "1990-01"
 
 
 def _current_month() -> str:
@@ -95,6 +102,9 @@ def get_config() -> Config:
         or env.get("ANXIN_CASES_URL")
         or f"sqlite:///{(home / 'cases.db').as_posix()}",
         today=_OVERRIDES.get("today") or env.get("ANXIN_TODAY") or _current_month(),
+        period_floor=_OVERRIDES.get("period_floor")
+        or env.get("ANXIN_PERIOD_FLOOR")
+        or "1990-01",
     )
 
 

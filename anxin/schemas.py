@@ -13,19 +13,14 @@ validation time by :func:`anxin.validate`, which also names each rule.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pandera.extensions
 import pandera.pandas as pa
-import pyarrow as pa_arrow
-import pyarrow.compute as pc
 from pandera.typing import Series
 
-from anxin import _uscc
-from anxin.config import get_config
+from anxin import _checks  # noqa: F401 (registers the contract's own checks)
 
 __all__ = [
     "INDUSTRIES",
@@ -67,64 +62,19 @@ INDUSTRIES: dict[str, tuple[str, str]] = {
     "T": ("国际组织", "International organisations"),
 }
 
-PERIOD_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+#: A month ``YYYY-MM`` (ASCII digits, the whole string: use ``fullmatch``).
+PERIOD_PATTERN = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+#: The earliest date of establishment the contract accepts.
+EARLIEST_DATE = "1900-01-01"
 
 
 def _meta(zh: str, unit: str = "") -> dict[str, Any]:
     return {"zh": zh, "unit": unit}
 
 
-# Contract rules beyond pandera's built-ins, registered as named checks so that
-# models use them declaratively (``Field(period_format=())``) and breaches are
-# reported under these names.
-
-
-def arrow_text(series: pd.Series) -> pa_arrow.Array:
-    """A text column as one pyarrow string array (nulls kept)."""
-    arr = pa_arrow.Array.from_pandas(series.astype("string"))
-    if isinstance(arr, pa_arrow.ChunkedArray):
-        arr = arr.combine_chunks()
-    return arr
-
-
-def _by_distinct(
-    series: pd.Series, rule: Callable[[pd.Series], np.ndarray]
-) -> pd.Series:
-    """Apply ``rule`` to the distinct values only, then map back to the rows.
-
-    Monthly tables repeat each enterprise code and each month many times; a
-    province's payroll has 10+ million rows but about a million codes and a
-    dozen months, so checking distinct values is ~10x cheaper.
-    """
-    encoded = pc.dictionary_encode(arrow_text(series))  # one hashing pass
-    distinct = pd.Series(encoded.dictionary.to_pylist(), dtype="string")
-    ok = np.append(np.asarray(rule(distinct), dtype=bool), False)  # last: null
-    codes = encoded.indices.fill_null(len(distinct)).to_numpy(zero_copy_only=False)
-    return pd.Series(ok[codes], index=series.index)
-
-
-def _is_month(values: pd.Series) -> np.ndarray:
-    return values.str.fullmatch(PERIOD_PATTERN.pattern).fillna(False).to_numpy(bool)
-
-
-@pandera.extensions.register_check_method()
-def uscc_check_character(series: pd.Series) -> pd.Series:
-    """A valid 统一社会信用代码 (GB 32100-2015 check character)."""
-    return _by_distinct(series, _uscc.valid_mask)
-
-
-@pandera.extensions.register_check_method()
-def period_format(series: pd.Series) -> pd.Series:
-    """A month written ``YYYY-MM``."""
-    return _by_distinct(series, _is_month)
-
-
-@pandera.extensions.register_check_method()
-def period_not_in_future(series: pd.Series) -> pd.Series:
-    """Not after the current month (``ANXIN_TODAY``)."""
-    today = get_config().today
-    # malformed periods are reported by period_format; don't report twice
-    return ~_by_distinct(series, lambda v: _is_month(v) & (v > today).to_numpy(bool))
+# Contract rules beyond pandera's built-ins are registered as named checks in
+# anxin._checks, so that models use them declaratively (``Field(period_format=())``)
+# and breaches are reported under these names.
 
 
 class _Contract(pa.DataFrameModel):
@@ -150,15 +100,18 @@ class Enterprises(_Contract):
         metadata=_meta("行业门类"),
     )
     region: Series[str] = pa.Field(
-        str_matches=r"^\d{6}$",
+        region_code=(),
         description="6-digit administrative division code",
         metadata=_meta("行政区划代码"),
     )
     established: Series[pd.Timestamp] = pa.Field(
-        description="Date of establishment; not after the data's last period",
+        date_not_before=EARLIEST_DATE,
+        description="Date of establishment; from 1900 on, not after the data's "
+        "last period",
         metadata=_meta("成立日期", "date"),
     )
     registered_capital: Series[float] = pa.Field(
+        finite=(),
         ge=0,
         nullable=True,
         description="Registered capital",
@@ -180,7 +133,9 @@ class _Monthly(_Contract):
     period: Series[str] = pa.Field(
         period_format=(),
         period_not_in_future=(),
-        description="Month as YYYY-MM, not in the future; unique with enterprise_id",
+        period_not_before_floor=(),
+        description="Month as YYYY-MM, from ANXIN_PERIOD_FLOOR (1990-01) to the "
+        "current month; unique with enterprise_id",
         metadata=_meta("所属月份", "YYYY-MM"),
     )
 
@@ -192,17 +147,22 @@ class Payroll(_Monthly):
     """``payroll`` -- 人社: payroll and social insurance, per enterprise-month."""
 
     insured_headcount: Series[np.int64] = pa.Field(
+        finite=(),
         ge=0,
         description="Workers covered by social insurance",
         metadata=_meta("参保人数", "persons"),
     )
     wages_payable: Series[float] = pa.Field(
-        ge=0, description="Wages payable", metadata=_meta("应发工资", "CNY")
+        finite=(), ge=0, description="Wages payable", metadata=_meta("应发工资", "CNY")
     )
     wages_paid: Series[float] = pa.Field(
-        ge=0, description="Wages actually paid", metadata=_meta("实发工资", "CNY")
+        finite=(),
+        ge=0,
+        description="Wages actually paid",
+        metadata=_meta("实发工资", "CNY"),
     )
     pay_delay_days: Series[float] = pa.Field(
+        finite=(),
         ge=0,
         nullable=True,
         description="Days past the agreed pay day; usually known only for "
@@ -210,11 +170,13 @@ class Payroll(_Monthly):
         metadata=_meta("工资延迟发放天数", "days"),
     )
     social_insurance_due: Series[float] = pa.Field(
+        finite=(),
         ge=0,
         description="Social insurance contributions due",
         metadata=_meta("社保应缴", "CNY"),
     )
     social_insurance_paid: Series[float] = pa.Field(
+        finite=(),
         ge=0,
         description="Social insurance contributions paid",
         metadata=_meta("社保实缴", "CNY"),
@@ -225,17 +187,22 @@ class Tax(_Monthly):
     """``tax`` -- 税务, per enterprise-month; a missing month is unknown."""
 
     invoice_amount: Series[float] = pa.Field(
-        ge=0, description="Invoiced sales", metadata=_meta("开票金额", "CNY")
+        finite=(), ge=0, description="Invoiced sales", metadata=_meta("开票金额", "CNY")
     )
     vat_paid: Series[float] = pa.Field(
-        ge=0, description="Value-added tax paid", metadata=_meta("增值税缴纳", "CNY")
+        finite=(),
+        ge=0,
+        description="Value-added tax paid",
+        metadata=_meta("增值税缴纳", "CNY"),
     )
     iit_withheld: Series[float] = pa.Field(
+        finite=(),
         ge=0,
         description="Individual income tax withheld for employees",
         metadata=_meta("个税代扣代缴", "CNY"),
     )
     tax_arrears: Series[float] = pa.Field(
+        finite=(),
         ge=0,
         description="Outstanding tax owed at month end (a balance)",
         metadata=_meta("欠税余额", "CNY"),
@@ -246,12 +213,14 @@ class Signals(_Monthly):
     """``signals`` -- other departments, per enterprise-month; all nullable."""
 
     electricity_kwh: Series[float] = pa.Field(
+        finite=(),
         ge=0,
         nullable=True,
         description="Electricity consumed",
         metadata=_meta("用电量", "kWh"),
     )
     complaints: Series[pd.Int64Dtype] = pa.Field(
+        finite=(),
         ge=0,
         nullable=True,
         description="Labour-inspection and 12345 complaints about the "
@@ -259,6 +228,7 @@ class Signals(_Monthly):
         metadata=_meta("投诉举报件数", "count"),
     )
     lawsuits: Series[pd.Int64Dtype] = pa.Field(
+        finite=(),
         ge=0,
         nullable=True,
         description="New labour disputes or court cases this month",
@@ -277,14 +247,18 @@ class Events(_Contract):
     period: Series[str] = pa.Field(
         period_format=(),
         period_not_in_future=(),
+        period_not_before_floor=(),
         description="Month the arrears were confirmed, YYYY-MM",
         metadata=_meta("欠薪确认月份", "YYYY-MM"),
     )
     workers_affected: Series[np.int64] = pa.Field(
-        ge=1, description="Workers owed wages", metadata=_meta("涉及人数", "persons")
+        finite=(),
+        ge=1,
+        description="Workers owed wages",
+        metadata=_meta("涉及人数", "persons"),
     )
     amount_owed: Series[float] = pa.Field(
-        gt=0, description="Wages owed", metadata=_meta("欠薪金额", "CNY")
+        finite=(), gt=0, description="Wages owed", metadata=_meta("欠薪金额", "CNY")
     )
 
 
@@ -306,10 +280,10 @@ class Scores(pa.DataFrameModel):
         str_matches=PERIOD_PATTERN.pattern, metadata=_meta("预警月份", "YYYY-MM")
     )
     risk_score: Series[float] = pa.Field(
-        ge=0, le=1, metadata=_meta("风险概率", "probability")
+        finite=(), ge=0, le=1, metadata=_meta("风险概率", "probability")
     )
     risk_level: Series[str] = pa.Field(isin=list(LEVELS), metadata=_meta("预警等级"))
-    rank: Series[np.int64] = pa.Field(ge=1, metadata=_meta("风险排名"))
+    rank: Series[np.int64] = pa.Field(finite=(), ge=1, metadata=_meta("风险排名"))
     model_name: Series[str] = pa.Field(metadata=_meta("模型名称"))
     model_version: Series[str] = pa.Field(metadata=_meta("模型版本"))
     industry: Series[str] = pa.Field(nullable=True, metadata=_meta("行业门类"))
@@ -372,6 +346,14 @@ def _rule_text(column: Any) -> str:
             parts.append(f"one of {values[0]}-{values[-1]}")
         elif name == "str_matches":
             parts.append(f"matches `{stats['pattern']}`")
+        elif name == "finite":
+            parts.append("finite")
+        elif name == "date_not_before":
+            parts.append(f"from {stats['min_value']}")
+        elif name == "region_code":
+            parts.append("6 ASCII digits")
+        elif name == "period_not_before_floor":
+            parts.append("not before the floor month")
         else:
             parts.append(name.replace("_", " "))
     if column.unique:
@@ -394,7 +376,8 @@ def contract_markdown() -> str:
         "`tax` and `signals` may be absent (a county without the feed); "
         "`events` is needed for training only.",
         "",
-        "Periods are months written `YYYY-MM`. Extra columns are kept and "
+        "Periods are months written `YYYY-MM` (ASCII digits, nothing before or "
+        "after). Numbers must be finite. Extra columns are kept and "
         "reported, never used. Row-level breaches are quarantined (see "
         "`docs/validation.md`); table-level breaches (a missing table or "
         "column, an unreadable file) stop with a `ContractError`.",
@@ -432,8 +415,12 @@ def contract_markdown() -> str:
         "exists among the valid rows of `enterprises` |",
         "| `established_not_after_last_period` | enterprises | `established` is "
         "not after the last valid payroll period |",
+        "| `period_not_before_established` | payroll, tax, signals, events | "
+        "`period` is not before the month the enterprise was established |",
         "| `period_not_in_future` | payroll, tax, signals, events | not after "
         "the current month (`ANXIN_TODAY` overrides it) |",
+        "| `period_not_before_floor` | payroll, tax, signals, events | not before "
+        "`ANXIN_PERIOD_FLOOR` (default `1990-01`) |",
         "",
         "## Industry sections (GB/T 4754)",
         "",

@@ -17,6 +17,7 @@ rolled back on the next run); re-running a month replaces it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -325,7 +326,7 @@ def _summary(
         "policy": policy.to_dict(),
         "quarantine": {
             "rows": report.n_quarantined,
-            "by_table": {t: len(f) for t, f in report.quarantined_rows.items()},
+            "by_table": report.summary()["rows_quarantined"],
             "by_rule": report.summary()["breaches_by_rule"],
         },
         "drift": {
@@ -356,9 +357,11 @@ def _writers(
         "drift.csv": _csv_writer(drift),
         "quarantine.csv": _csv_writer(report.quarantine),
     }
-    for name, rows in report.quarantined_rows.items():
-        if len(rows):
-            writers[f"quarantine/{name}.csv"] = _csv_writer(rows)
+    for name in report.rows_in:
+        if report.rows_in[name] > report.rows_valid[name]:
+            writers[f"quarantine/{name}.csv"] = functools.partial(
+                report.write_quarantined, name
+            )
     return writers
 
 

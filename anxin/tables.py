@@ -2,7 +2,9 @@
 
 A data directory holds one file per table, ``NAME.parquet`` or ``NAME.csv``.
 CSV files are read as text (so codes keep their leading zeros and bad values
-reach validation unchanged) in UTF-8, GBK or GB18030, detected or given.
+reach validation unchanged), each line in UTF-8 or GB18030 (which reads GBK),
+and lines that cannot be read as rows are kept aside for the quarantine
+(:mod:`anxin._csv`).
 """
 
 from __future__ import annotations
@@ -13,18 +15,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
+from anxin._csv import BadLine, read_csv
 from anxin._params import check_param
-from anxin.exceptions import ContractError
+from anxin.exceptions import ContractError, InvalidParameterError
 from anxin.schemas import REQUIRED_TABLES, TABLE_NAMES
 
-__all__ = ["Tables", "load_tables", "write_tables"]
+__all__ = ["Provenance", "Tables", "load_tables", "write_tables"]
 
 logger = logging.getLogger(__name__)
-
-#: Encodings tried in order when none is given. GB18030 is a superset of GBK.
-DETECT_ENCODINGS = ("utf-8-sig", "gb18030")
 
 
 @dataclasses.dataclass
@@ -39,6 +40,9 @@ class Tables:
         Optional tables; ``None`` when the feed is absent.
     sources : dict
         Table name -> file it was read from (empty for in-memory tables).
+    provenance : dict
+        Table name -> :class:`Provenance` of a CSV table: the line each row
+        came from and the lines that could not be read as rows.
 
     Examples
     --------
@@ -54,6 +58,7 @@ class Tables:
     signals: pd.DataFrame | None = None
     events: pd.DataFrame | None = None
     sources: dict[str, str] = dataclasses.field(default_factory=dict)
+    provenance: dict[str, Provenance] = dataclasses.field(default_factory=dict)
 
     def __getitem__(self, name: str) -> pd.DataFrame | None:
         if name not in TABLE_NAMES:
@@ -78,11 +83,15 @@ class Tables:
         """
         if "period" not in self.payroll.columns or self.payroll.empty:
             return None
-        return str(self.payroll["period"].astype("str").max())
+        periods = self.payroll["period"]
+        if isinstance(periods.dtype, pd.CategoricalDtype):
+            periods = pd.Series(periods.cat.remove_unused_categories().cat.categories)
+        return str(periods.astype("str").max())
 
     def replace(self, **frames: pd.DataFrame | None) -> Tables:
-        """Return a copy with some tables replaced."""
-        return dataclasses.replace(self, **frames)  # type: ignore[arg-type]
+        """Return a copy with some tables replaced (they lose their provenance)."""
+        kept = {k: v for k, v in self.provenance.items() if k not in frames}
+        return dataclasses.replace(self, **frames, provenance=kept)  # type: ignore[arg-type]
 
     def write(
         self, path: str | Path, format: Literal["parquet", "csv"] = "parquet"
@@ -91,31 +100,55 @@ class Tables:
         return write_tables(self, path, format=format)
 
 
-def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
-    encodings = (encoding,) if encoding else DETECT_ENCODINGS
-    last: Exception | None = None
-    for enc in encodings:
+@dataclasses.dataclass(frozen=True)
+class Provenance:
+    """Where the rows of a table read from a CSV file came from.
+
+    Attributes
+    ----------
+    path : Path
+        The file.
+    lines : ndarray
+        1-based line number of each row of the table.
+    bad_lines : list of BadLine
+        Lines that could not be read as rows (too many or too few fields, an
+        unclosed quote, bytes in no known encoding), with their raw bytes.
+    encoding : str
+        The file's encoding (``ascii``, ``utf-8`` or ``gb18030``).
+    recoded : int
+        Lines decoded in another encoding than the rest of the file.
+    header : bytes
+        The header line as in the file.
+    """
+
+    path: Path
+    lines: np.ndarray
+    bad_lines: list[BadLine]
+    encoding: str
+    recoded: int
+    header: bytes
+
+
+def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, Provenance]:
+    if encoding is not None:
         try:
-            frame = pd.read_csv(
-                path, dtype=str, encoding=enc, keep_default_na=False, na_values=[""]
-            )
-        except UnicodeDecodeError as exc:
-            last = exc
-            continue
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise ContractError(
-                f"{path.name}: cannot be read as CSV ({exc}). Export it again as "
-                "comma-separated text with a header row.",
-                table=path.stem,
-            ) from exc
-        logger.debug("read %s as %s", path, enc)
-        return frame
-    tried = ", ".join(encodings)
-    raise ContractError(
-        f"{path.name}: cannot be decoded as {tried} ({last}). Pass the file's "
-        "encoding with --encoding (e.g. --encoding gbk) or re-export as UTF-8.",
-        table=path.stem,
+            "".encode(encoding)
+        except LookupError:
+            raise InvalidParameterError(
+                f"The 'encoding' parameter of load_tables must be an encoding "
+                f"Python knows (utf-8, gbk, gb18030, ...). Got {encoding!r} instead."
+            ) from None
+    read = read_csv(path, encoding=encoding)
+    logger.debug("read %s as %s", path, read.encoding)
+    prov = Provenance(
+        path=path,
+        lines=read.lines,
+        bad_lines=read.bad,
+        encoding=read.encoding,
+        recoded=read.recoded,
+        header=read.header,
     )
+    return read.frame, prov
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -137,8 +170,9 @@ def load_tables(path: str | Path, *, encoding: str | None = None) -> Tables:
     path : str or Path
         Directory with ``NAME.parquet`` or ``NAME.csv`` for each table.
     encoding : str, optional
-        Encoding of CSV files. By default UTF-8 is tried, then GB18030
-        (which also reads GBK).
+        Encoding of CSV files. By default each line is read as UTF-8, or
+        else as GB18030 (which also reads GBK); a line in neither is
+        quarantined with its raw bytes.
 
     Returns
     -------
@@ -159,6 +193,7 @@ def load_tables(path: str | Path, *, encoding: str | None = None) -> Tables:
         )
     frames: dict[str, pd.DataFrame | None] = {}
     sources: dict[str, str] = {}
+    provenance: dict[str, Provenance] = {}
     for name in TABLE_NAMES:
         candidates = [root / f"{name}.parquet", root / f"{name}.csv"]
         found = [p for p in candidates if p.is_file()]
@@ -179,11 +214,10 @@ def load_tables(path: str | Path, *, encoding: str | None = None) -> Tables:
             frames[name] = None
             continue
         file = found[0]
-        frame = (
-            _read_parquet(file)
-            if file.suffix == ".parquet"
-            else _read_csv(file, encoding)
-        )
+        if file.suffix == ".parquet":
+            frame = _read_parquet(file)
+        else:
+            frame, provenance[name] = _read_csv(file, encoding)
         frames[name] = frame
         sources[name] = str(file)
         logger.info("loaded %s: %d rows from %s", name, len(frame), file)
@@ -194,6 +228,7 @@ def load_tables(path: str | Path, *, encoding: str | None = None) -> Tables:
         signals=frames["signals"],
         events=frames["events"],
         sources=sources,
+        provenance=provenance,
     )
 
 

@@ -66,7 +66,7 @@ def test_wrong_explicit_encoding_is_a_clear_error(
     ent.to_csv(tmp_path / "enterprises.csv", index=False, encoding="gbk")
     with pytest.raises(
         ContractError,
-        match=r"enterprises.csv: cannot be decoded as "
+        match=r"enterprises.csv: the header \(line 1\) cannot be decoded as "
         r"utf-8.*--encoding",
     ):
         load_tables(tmp_path, encoding="utf-8")

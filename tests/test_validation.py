@@ -52,7 +52,7 @@ def test_clean_world_has_no_quarantine(tiny: Tables) -> None:
     [
         ("enterprises", "enterprise_id", "91110000600037341N", "uscc_check_character"),
         ("enterprises", "industry", "Z", "isin"),
-        ("enterprises", "region", "33050", "str_matches"),
+        ("enterprises", "region", "33050", "region_code"),
         ("enterprises", "registered_capital", -5.0, "greater_than_or_equal_to"),
         ("enterprises", "established", "not a date", "wrong_type"),
         ("payroll", "insured_headcount", -1, "greater_than_or_equal_to"),

@@ -242,3 +242,13 @@ def test_quarantine_is_exactly_the_rows_broken(
     assert sorted(report.quarantined_rows["payroll"]["source_row"]) == [
         i + 1 for i in idx
     ]
+
+
+def test_every_rule_is_documented_with_an_example() -> None:
+    from anxin.validation import RULE_DESCRIPTIONS
+
+    doc = (Path(__file__).parents[1] / "docs" / "validation.md").read_text("utf-8")
+    for rule in RULE_DESCRIPTIONS:
+        rows = [line for line in doc.splitlines() if line.startswith(f"| `{rule}`")]
+        assert rows, f"docs/validation.md has no row for the rule {rule!r}"
+        assert rows[0].count("|") >= 4, f"{rule}: the row needs an example"

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format typecheck pytest bench docs clean
+.PHONY: demo test lint format typecheck pytest bench docs site clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## synthetic world -> validate -> train -> score -> explain -> open cases
 	$(BIN)/anxin demo
 
-test: lint typecheck pytest  ## everything CI runs
+test: lint typecheck site pytest  ## everything CI runs
 
 lint: $(STAMP)
 	$(BIN)/ruff check anxin pipelines tests benchmarks
@@ -36,8 +36,12 @@ bench: $(STAMP)  ## slow, large runs; figures go in benchmarks/README.md
 	$(BIN)/python benchmarks/bench_train.py
 	$(BIN)/python benchmarks/bench_score.py
 
-docs: $(STAMP)  ## regenerate the generated docs (features, data contract, cli)
+docs: $(STAMP)  ## regenerate the generated pages, then build the site into site/
 	$(BIN)/python -m anxin._docs
+	$(MAKE) site
+
+site: $(STAMP)  ## the documentation site (mkdocs, strict: a broken link fails)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 clean:
-	rm -rf $(VENV) .anxin anxin-demo .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .anxin anxin-demo site .mypy_cache .ruff_cache .pytest_cache

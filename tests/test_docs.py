@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import anxin
-from anxin._docs import api_markdown, features_markdown
+from anxin._docs import api_markdown, features_markdown, reference_pages
 from anxin.schemas import contract_markdown
 
 ROOT = Path(__file__).parents[1]
@@ -31,6 +31,18 @@ def test_api_doc_lists_the_public_api() -> None:
     for name in anxin.__all__:
         if name != "__version__":
             assert f"`anxin.{name}`" in api_markdown()
+
+
+def test_every_public_name_has_a_reference_page() -> None:
+    pages = reference_pages()
+    for name in anxin.__all__:
+        if name == "__version__":
+            continue
+        page = ROOT / "docs" / "reference" / f"{name}.md"
+        assert page.is_file(), f"{page} is missing: run `make docs`"
+        assert page.read_text("utf-8") == pages[f"reference/{name}.md"]
+    on_disk = {p.name for p in (ROOT / "docs" / "reference").glob("*.md")}
+    assert on_disk == {k.split("/")[1] for k in pages}, "stale pages: make docs"
 
 
 def test_quickstart_has_exactly_two_commands() -> None:
@@ -65,3 +77,15 @@ def test_docs_exist_for_each_concept() -> None:
         "training",
     ):
         assert (ROOT / "docs" / f"{name}.md").is_file(), name
+
+
+def test_every_public_name_has_a_docstring() -> None:
+    import inspect
+
+    missing = [
+        name
+        for name in anxin.__all__
+        if name not in ("__version__", "CATALOGUE")
+        and not (inspect.getdoc(getattr(anxin, name)) or "").strip()
+    ]
+    assert not missing, f"public names without a docstring: {missing}"

@@ -89,3 +89,20 @@ def test_every_public_name_has_a_docstring() -> None:
         and not (inspect.getdoc(getattr(anxin, name)) or "").strip()
     ]
     assert not missing, f"public names without a docstring: {missing}"
+
+
+LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
+
+
+def test_every_local_link_exists() -> None:
+    """README and docs link only to files inside the repository."""
+    broken = []
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        for target in LINK.findall(doc.read_text("utf-8")):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            path = (doc.parent / target).resolve()
+            inside = ROOT.resolve() in path.parents or path == ROOT.resolve()
+            if not inside or not path.exists():
+                broken.append(f"{doc.relative_to(ROOT)} -> {target}")
+    assert not broken, broken

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "GENERATED",
@@ -120,6 +121,14 @@ def write_all(docs: str | Path = "docs") -> list[Path]:
     return out
 
 
+def _missing_text(feature: Any) -> str:
+    if feature.missing == "never":
+        return f"never: {feature.missing_zh} / {feature.missing_en}"
+    if feature.missing == "not_applicable":
+        return "not applicable / 不适用"
+    return "no data / 数据缺失"
+
+
 def features_markdown() -> str:
     from anxin._grid import LOOKBACK
     from anxin.catalogue import CATALOGUE, GROUPS
@@ -140,7 +149,10 @@ def features_markdown() -> str:
         "relative (`0.25` = +25%) and capped to [-100%, +1000%].",
         "",
         "Reasons given to inspectors are grouped; each group's sentence comes "
-        "from the template of its strongest feature.",
+        "from the template of its strongest feature, followed, for a level, by "
+        "its change against the enterprise's own past. A missing value is told "
+        "by what it means for the feature: a feed with no data, an event that "
+        "has not happened (no earlier case), or a quantity that does not apply.",
         "",
         "| group | 中文 | English |",
         "|---|---|---|",
@@ -151,13 +163,13 @@ def features_markdown() -> str:
         lines += ["", f"## {zh} / {en} (`{group}`)", ""]
         lines += [
             "| feature | 说明 | description | unit | reason (中文) "
-            "| reason (English) |",
-            "|---|---|---|---|---|---|",
+            "| reason (English) | if missing / 缺失时 |",
+            "|---|---|---|---|---|---|---|",
         ]
         for f in members:
             lines.append(
                 f"| `{f.name}` | {f.zh} | {f.en} | {f.unit} | {f.reason_zh} | "
-                f"{f.reason_en} |"
+                f"{f.reason_en} | {_missing_text(f)} |"
             )
     return "\n".join(lines) + "\n"
 

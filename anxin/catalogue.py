@@ -52,6 +52,19 @@ class Feature:
         Templates turning the value into a reason sentence.
     kind : {"numeric", "categorical"}
         Categoricals are pandas ``category`` columns; numerics are float32.
+    missing : {"unknown", "never", "not_applicable"}
+        What a missing value means: ``unknown`` (the feed has no data for
+        the month: "数据缺失 / no data"), ``never`` (the event has not
+        happened, e.g. no earlier arrears case: told by ``missing_zh`` /
+        ``missing_en``), ``not_applicable`` (the quantity does not apply, e.g.
+        pay delays of a firm without a wage account).
+    missing_zh, missing_en : str
+        The sentence for a ``never`` value.
+    context : str
+        Another feature that says why the value matters (its change against
+        the enterprise's own past), told by ``context_zh`` / ``context_en``
+        (fields ``{dir_zh}``, ``{dir_en}``, ``{pct}`` of that feature) after
+        the reason when it is known.
     """
 
     name: str
@@ -62,6 +75,12 @@ class Feature:
     reason_zh: str
     reason_en: str
     kind: Literal["numeric", "categorical"] = "numeric"
+    missing: Literal["unknown", "never", "not_applicable"] = "unknown"
+    missing_zh: str = ""
+    missing_en: str = ""
+    context: str = ""
+    context_zh: str = ""
+    context_en: str = ""
 
 
 def _f(
@@ -73,8 +92,13 @@ def _f(
     reason_zh: str,
     reason_en: str,
     kind: Literal["numeric", "categorical"] = "numeric",
+    **semantics: str,
 ) -> Feature:
-    return Feature(name, group, zh, en, unit, reason_zh, reason_en, kind)
+    return Feature(name, group, zh, en, unit, reason_zh, reason_en, kind, **semantics)  # type: ignore[arg-type]
+
+
+_OWN_PAST_ZH = "，比本企业前12个月均值{dir_zh}{pct}"
+_OWN_PAST_EN = ", {dir_en} {pct} against its own 12-month mean"
 
 
 def _chg(name: str, group: str, what_zh: str, what_en: str, k: int) -> Feature:
@@ -129,6 +153,9 @@ _FEATURES: list[Feature] = [
         "persons",
         "参保人数{value:.0f}人",
         "{value:.0f} insured workers",
+        context="headcount_rel_mean_12m",
+        context_zh=_OWN_PAST_ZH,
+        context_en=_OWN_PAST_EN,
     ),
     _chg("headcount_chg_1m", "headcount", "参保人数", "insured headcount", 1),
     _chg("headcount_chg_3m", "headcount", "参保人数", "insured headcount", 3),
@@ -172,6 +199,10 @@ _FEATURES: list[Feature] = [
         "CNY",
         "人均应发工资{value:,.0f}元",
         "Wages of {value:,.0f} CNY per worker",
+        missing="not_applicable",
+        context="wages_per_head_chg_12m",
+        context_zh="，较12个月前{dir_zh}{pct}",
+        context_en=", {dir_en} {pct} on a year earlier",
     ),
     _chg("wages_per_head_chg_3m", "wages", "人均工资", "wages per worker", 3),
     _chg("wages_per_head_chg_12m", "wages", "人均工资", "wages per worker", 12),
@@ -222,6 +253,9 @@ _FEATURES: list[Feature] = [
         "months",
         "已{value:.0f}个月未足额发放工资",
         "{value:.0f} months since wages were last paid in full",
+        missing="never",
+        missing_zh="近12个月工资从未足额发放",
+        missing_en="Wages not paid in full in any of the last 12 months",
     ),
     _f(
         "pay_delay_days",
@@ -231,6 +265,7 @@ _FEATURES: list[Feature] = [
         "days",
         "工资延迟发放{value:.0f}天",
         "Wages paid {value:.0f} days late",
+        missing="not_applicable",
     ),
     _f(
         "pay_delay_max_3m",
@@ -240,6 +275,7 @@ _FEATURES: list[Feature] = [
         "days",
         "近3个月工资最长延迟{value:.0f}天",
         "Pay delayed up to {value:.0f} days in the last 3 months",
+        missing="not_applicable",
     ),
     _f(
         "pay_delay_mean_6m",
@@ -249,6 +285,7 @@ _FEATURES: list[Feature] = [
         "days",
         "近6个月工资平均延迟{value:.0f}天",
         "Pay delayed {value:.0f} days on average over 6 months",
+        missing="not_applicable",
     ),
     _f(
         "pay_delay_months_over30_6m",
@@ -258,6 +295,7 @@ _FEATURES: list[Feature] = [
         "months",
         "近6个月有{value:.0f}个月工资延迟超过30天",
         "Pay over 30 days late in {value:.0f} of the last 6 months",
+        missing="not_applicable",
     ),
     _f(
         "wages_paid_trend_6m",
@@ -332,6 +370,9 @@ _FEATURES: list[Feature] = [
         "months",
         "已{value:.0f}个月未足额缴纳社保",
         "{value:.0f} months since social insurance was last paid in full",
+        missing="never",
+        missing_zh="近12个月社保从未足额缴纳",
+        missing_en="Social insurance not paid in full in any of the last 12 months",
     ),
     _chg(
         "si_paid_chg_3m", "social_insurance", "社保实缴金额", "social insurance paid", 3
@@ -345,6 +386,9 @@ _FEATURES: list[Feature] = [
         "CNY",
         "欠税余额{value:,.0f}元",
         "Tax arrears of {value:,.0f} CNY",
+        context="tax_arrears_to_revenue",
+        context_zh="，相当于近3个月月均开票的{pct}",
+        context_en=", {pct} of the last 3 months' mean invoicing",
     ),
     _f(
         "tax_arrears_to_revenue",
@@ -392,6 +436,9 @@ _FEATURES: list[Feature] = [
         "CNY",
         "当月开票{value:,.0f}元",
         "Invoiced {value:,.0f} CNY this month",
+        context="invoice_rel_mean_12m",
+        context_zh=_OWN_PAST_ZH,
+        context_en=_OWN_PAST_EN,
     ),
     _f(
         "revenue_per_head",
@@ -401,6 +448,9 @@ _FEATURES: list[Feature] = [
         "CNY",
         "人均开票{value:,.0f}元",
         "Invoicing of {value:,.0f} CNY per worker",
+        context="invoice_rel_mean_12m",
+        context_zh="，开票总额" + _OWN_PAST_ZH.removeprefix("，"),
+        context_en=", invoicing {dir_en} {pct} against its own 12-month mean",
     ),
     _chg("invoice_chg_1m", "revenue", "开票金额", "invoiced sales", 1),
     _chg("invoice_chg_3m", "revenue", "开票金额", "invoiced sales", 3),
@@ -445,6 +495,9 @@ _FEATURES: list[Feature] = [
         "kWh",
         "当月用电{value:,.0f}千瓦时",
         "{value:,.0f} kWh used this month",
+        context="electricity_rel_mean_12m",
+        context_zh=_OWN_PAST_ZH,
+        context_en=_OWN_PAST_EN,
     ),
     _chg("electricity_chg_1m", "electricity", "用电量", "electricity use", 1),
     _chg("electricity_chg_3m", "electricity", "用电量", "electricity use", 3),
@@ -505,6 +558,10 @@ _FEATURES: list[Feature] = [
         "months",
         "{value:.0f}个月前曾发生欠薪",
         "Arrears confirmed {value:.0f} months ago",
+        missing="never",
+        missing_zh="此前无确认欠薪记录（模型结合其他信号仍判断风险上升）",
+        missing_en="No earlier confirmed arrears case (the model still reads "
+        "the other signals as raising the risk)",
     ),
     _f(
         "past_arrears_workers",
@@ -626,16 +683,42 @@ def render_reason(
     fields["value"] = value
     if feature.kind == "numeric":
         number = float(value)
-        if math.isnan(number):  # missing data can itself raise the risk
-            return f"{feature.zh}：数据缺失", f"{feature.en}: no data"
-        finite = math.isfinite(number)
-        fields["pct"] = f"{abs(number):.0%}" if finite else "?"
-        fields["dir_zh"] = "上升" if number >= 0 else "下降"
-        fields["dir_en"] = "up" if number >= 0 else "down"
+        if math.isnan(number):
+            return _missing(feature)
+        fields.update(_signed(number))
     try:
-        return (
-            feature.reason_zh.format_map(fields),
-            feature.reason_en.format_map(fields),
-        )
+        zh = feature.reason_zh.format_map(fields)
+        en = feature.reason_en.format_map(fields)
     except (ValueError, TypeError):  # a companion value of the wrong type
         return f"{feature.zh}：{value}", f"{feature.en}: {value}"
+    context = (row or {}).get(feature.context) if feature.context else None
+    if context is not None and _finite(context):
+        signed = _signed(float(context))
+        zh += feature.context_zh.format_map(signed)
+        en += feature.context_en.format_map(signed)
+    return zh, en
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _signed(number: float) -> dict[str, str]:
+    finite = math.isfinite(number)
+    return {
+        "pct": f"{abs(number):.0%}" if finite else "?",
+        "dir_zh": "上升" if number >= 0 else "下降",
+        "dir_en": "up" if number >= 0 else "down",
+    }
+
+
+def _missing(feature: Feature) -> tuple[str, str]:
+    """The sentence for a missing value, by what missing means for the feature."""
+    if feature.missing == "never":
+        return feature.missing_zh, feature.missing_en
+    if feature.missing == "not_applicable":
+        return f"{feature.zh}：不适用", f"{feature.en}: not applicable"
+    return f"{feature.zh}：数据缺失", f"{feature.en}: no data"

@@ -94,7 +94,16 @@ class _TopGroups:
     feature: np.ndarray  # (n, k) feature index of the strongest member
 
 
-def _top_groups(model: ArrearsModel, contrib: np.ndarray, top_k: int) -> _TopGroups:
+def _top_groups(
+    model: ArrearsModel, frame: pd.DataFrame, contrib: np.ndarray, top_k: int
+) -> _TopGroups:
+    """The top-k groups of each row, each told by its strongest member.
+
+    A member whose value is an event that has not happened (a ``never``
+    missing value, e.g. no earlier arrears case) tells its group only when no
+    other member raises the risk more: an absence is not a reason when a
+    present signal is there to name.
+    """
     spec = model.spec
     features = spec.features
     groups = spec.groups()
@@ -107,10 +116,23 @@ def _top_groups(model: ArrearsModel, contrib: np.ndarray, top_k: int) -> _TopGro
     by_group = feat_contrib @ member
     k = min(top_k, len(groups))
     top = np.argsort(-by_group, axis=1, kind="stable")[:, :k]
+    pick = feat_contrib
+    never = [
+        i
+        for i, f in enumerate(features)
+        if spec.catalogue[f].missing == "never" and f in frame.columns
+    ]
+    if never:
+        absent = frame[[features[i] for i in never]].isna().to_numpy()
+        pick = feat_contrib.copy()
+        pick[:, never] = np.where(absent, -np.inf, pick[:, never])
     best = np.empty((n, len(groups)), dtype=np.int64)
     for g in range(len(groups)):
         cols = np.flatnonzero(feat_group == g)
-        best[:, g] = cols[np.argmax(feat_contrib[:, cols], axis=1)]
+        chosen = np.argmax(pick[:, cols], axis=1)
+        only_absent = np.isneginf(pick[:, cols].max(axis=1))
+        chosen[only_absent] = np.argmax(feat_contrib[only_absent][:, cols], axis=1)
+        best[:, g] = cols[chosen]
     return _TopGroups(
         groups=groups,
         top=top,
@@ -158,6 +180,7 @@ def _cells(model: ArrearsModel, frame: pd.DataFrame, top: _TopGroups) -> _Cells:
             (
                 _fields(spec.catalogue[features[f]].reason_zh)
                 | _fields(spec.catalogue[features[f]].reason_en)
+                | {spec.catalogue[features[f]].context} - {""}
             )
             & set(frame.columns)
         )
@@ -208,7 +231,7 @@ def _reasons(
     """
     spec = model.spec
     features = spec.features
-    top = _top_groups(model, contrib, top_k)
+    top = _top_groups(model, frame, contrib, top_k)
     c = _cells(model, frame, top)
     labels = [GROUPS.get(g, (g, g)) for g in top.groups]
     sentences: dict[tuple[Any, ...], tuple[str, str]] = {}
@@ -242,9 +265,10 @@ def _reasons(
                 text = text_l[i][j]
             key: tuple[Any, ...] | None = None
             if cacheable[f]:
-                # companions are shown as whole percentages (".0%")
+                # companions are shown as whole percentages (".0%") with a sign
                 shown = tuple(
-                    round(v * 100) if v == v else None for v in extra.values()
+                    (round(v * 100), v >= 0) if v == v else None
+                    for v in extra.values()
                 )
                 key = (
                     (f, round_l[i][j], pct_l[i][j], sign_l[i][j], shown)

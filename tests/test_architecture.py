@@ -28,7 +28,7 @@ PACKAGE = ROOT / "anxin"
 #: Modules allowed over MAX_MODULE_LINES, with the reason.
 LONG_MODULES = {
     # a table of ~70 features with bilingual reason templates: data, not logic
-    "anxin.catalogue": 700,
+    "anxin.catalogue": 760,
 }
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80

@@ -97,3 +97,27 @@ def test_serving_answer_equals_explain(
     assert served["rank"].tolist() == direct["rank"].tolist()
     assert served["reasons_en"].tolist() == direct["reasons_en"].tolist()
     assert [json.loads(r) for r in served["reasons"]] == list(direct["reasons"])
+
+
+def test_no_event_yet_is_never_told_as_no_data(
+    model: anxin.ArrearsModel, model_world: Tables
+) -> None:
+    """The reasons of the top 100 warnings: an absent event is not a feed gap."""
+    out = anxin.explain(model_world, as_of=AS_OF, model=model, explain="all")
+    top = out.nsmallest(100, "rank")
+    events = {
+        name
+        for name, f in model.spec.catalogue.items()
+        if f.group in ("history", "complaints", "litigation")
+        or name.startswith("months_since")
+    }
+    told = [r for reasons in top["reasons"] for r in reasons]
+    assert told
+    for r in told:
+        if r["feature"] in events:
+            assert "数据缺失" not in r["text_zh"], r
+            assert "no data" not in r["text_en"], r
+    # the absence of an earlier case tells a reason only when nothing else can
+    for r in told:
+        if r["feature"] == "months_since_last_arrears" and r["value"] is None:
+            assert r["text_en"].startswith("No earlier confirmed arrears case")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.table import Table
 
+from anxin._console import Table
 from anxin.levels import LEVEL_SHORT_ZH, styled
 
 if TYPE_CHECKING:
@@ -127,10 +127,11 @@ def promotion(console: Console, decision: Any, alert_volume: float) -> None:
 
 
 class steps:
-    """Context manager giving a ``step(name)`` callback backed by a progress bar.
+    """Context manager giving a ``step(name)`` callback that shows progress.
 
-    Each call marks the previous step done and starts the next; the bar shows
-    the step, how many are done and the time elapsed.
+    On a terminal a progress bar shows the step, how many are done and the
+    time elapsed. In a log (a pipe or a file) every step prints one line when
+    it ends, so a log never jumps from step 1 to step 3.
     """
 
     #: The steps of a scoring run, in order (a bar needs its total up front).
@@ -142,6 +143,7 @@ class steps:
         "explain",
         "drift",
         "write",
+        "write summary",
         "log",
     )
 
@@ -155,6 +157,8 @@ class steps:
             TimeElapsedColumn,
         )
 
+        self.console, self.total = console, len(names)
+        self.bar = console.is_terminal
         self.progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description:<12}"),
@@ -163,21 +167,40 @@ class steps:
             TimeElapsedColumn(),
             console=console,
             transient=True,
+            disable=not self.bar,
         )
         self.task = self.progress.add_task("starting", total=len(names))
-        self._started = False
+        self._current: tuple[str, float] | None = None
+        self._done = 0
 
     def __enter__(self) -> Any:
         self.progress.__enter__()
         return self._step
 
-    def _step(self, name: str) -> None:
-        if self._started:
+    def _finish_current(self) -> None:
+        import time
+
+        if self._current is None:
+            return
+        name, start = self._current
+        self._done += 1
+        if self.bar:
             self.progress.advance(self.task)
-        self._started = True
+        else:
+            took = time.perf_counter() - start
+            self.console.print(f"step {self._done}/{self.total} {name}: {took:.1f} s")
+        self._current = None
+
+    def _step(self, name: str) -> None:
+        import time
+
+        self._finish_current()
+        self._current = (name, time.perf_counter())
         self.progress.update(self.task, description=name)
 
     def __exit__(self, *exc: Any) -> None:
+        if exc[0] is None:
+            self._finish_current()
         self.progress.update(self.task, completed=self.progress.tasks[0].total)
         self.progress.__exit__(*exc)
 

@@ -321,11 +321,20 @@ def score_cmd(
         bool, typer.Option("--no-log", help="Do not log to MLflow.")
     ] = False,
     encoding: Annotated[str | None, typer.Option(help="CSV encoding.")] = None,
+    lock_timeout: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds to wait while another run scores the same month "
+            "(default: as long as it takes; 0: do not wait, exit 1)."
+        ),
+    ] = None,
 ) -> None:
     """Score one month and write OUT/as_of=YYYY-MM/ atomically.
 
     Writes scores.parquet, summary.json, drift.csv and the quarantine report.
-    Exit 0 ok, 1 failure, 2 contract broken.
+    One run of a month at a time: another run of the same month waits for it
+    (up to --lock-timeout). Exit 0 ok, 1 failure (also: still locked after
+    --lock-timeout), 2 contract broken.
 
     Example: anxin score data/ --as-of 2026-06 --model models:/anxin-arrears@champion --out scores/
     """  # noqa: E501
@@ -345,6 +354,7 @@ def score_cmd(
             log=not no_log,
             tracking_uri=tracking_uri,
             step=step,
+            lock_timeout=lock_timeout,
         )
     _render.scoring(console, result, top)
 

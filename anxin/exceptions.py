@@ -20,6 +20,7 @@ __all__ = [
     "DriftWarning",
     "IllegalTransitionError",
     "InvalidParameterError",
+    "LockTimeoutError",
     "ModelNotFoundError",
     "NotFittedError",
     "UnknownCaseError",
@@ -85,6 +86,16 @@ class NotFittedError(AnxinError, AttributeError):
 
 class ModelNotFoundError(AnxinError, LookupError):
     """A model URI, registered model or alias does not resolve."""
+
+
+class LockTimeoutError(AnxinError, TimeoutError):
+    """Another run holds the lock (e.g. of the month being scored) for too long.
+
+    An environment condition, not bad input (exit code 1): wait for the other
+    run, or allow a longer wait (``lock_timeout=`` / ``--lock-timeout``). The
+    holder is in the fields ``pid``, ``host`` and ``since`` (``None`` when the
+    lock file does not say), the lock file in ``path``.
+    """
 
 
 class CaseError(AnxinError):

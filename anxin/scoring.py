@@ -12,14 +12,21 @@ and logs the run to MLflow. The month's directory is written under a
 temporary name and swapped in with renames, so a crash or kill at any moment
 leaves either the previous complete output or none (a half-finished swap is
 rolled back on the next run); re-running a month replaces it.
+
+One run of a month at a time: a run holds ``OUT_DIR/.as_of=YYYY-MM.lock``
+(see :mod:`anxin._lock`) from the moment its month is known until the new
+directory is in place; a second run of the same month waits for it, up to
+``lock_timeout`` seconds. Other months run in parallel.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
 import logging
+import math
 import os
 import shutil
 import time
@@ -32,7 +39,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from anxin._params import resolve_n_jobs
+from anxin._lock import month_lock
+from anxin._params import check_param, resolve_n_jobs
 from anxin._version import __version__
 from anxin.drift import PSI_ALERT
 from anxin.exceptions import ContractError, DriftWarning
@@ -96,16 +104,26 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def recover(out_dir: str | Path, as_of: str) -> None:
+def recover(
+    out_dir: str | Path, as_of: str, *, lock_timeout: float | None = None
+) -> None:
     """Finish or roll back an interrupted swap of a month's directory.
 
     If the month's directory is missing but a previous complete version was
     set aside (``.as_of=YYYY-MM.old-*``), it is put back. Unfinished
-    temporary directories are removed.
+    temporary directories are removed. The month's lock is taken first
+    (waiting up to ``lock_timeout`` seconds), so the work of a live run is
+    never touched: whatever is left over belongs to runs that ended.
     """
     root = Path(out_dir)
     if not root.is_dir():
         return
+    with month_lock(root, as_of, timeout=_lock_timeout(lock_timeout, "recover")):
+        _recover(root, as_of)
+
+
+def _recover(root: Path, as_of: str) -> None:
+    """:func:`recover` for a caller holding the month's lock."""
     final = month_dir(root, as_of)
     olds = sorted(root.glob(f".as_of={as_of}.old-*"), key=lambda p: p.stat().st_mtime)
     if not final.exists() and olds:
@@ -116,12 +134,33 @@ def recover(out_dir: str | Path, as_of: str) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
+def _lock_timeout(value: float | None, owner: str) -> float | None:
+    """``None`` (wait as long as it takes) or a finite number of seconds >= 0."""
+    check_param(
+        "lock_timeout",
+        value,
+        owner,
+        "None (wait as long as it takes) or a number of seconds >= 0",
+        value is None
+        or (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+            and value >= 0
+        ),
+    )
+    return None if value is None else float(value)
+
+
 def _write_month(
     out_dir: Path, as_of: str, writers: Mapping[str, Callable[[Path], None]]
 ) -> Path:
-    """Write files into a temporary directory, then swap it in atomically."""
+    """Write files into a temporary directory, then swap it in atomically.
+
+    The caller holds the month's lock: leftovers are from runs that ended.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    recover(out_dir, as_of)
+    _recover(out_dir, as_of)
     token = uuid.uuid4().hex[:8]
     tmp = out_dir / f".as_of={as_of}.tmp-{token}"
     tmp.mkdir()
@@ -199,6 +238,7 @@ def score_month(
     tracking_uri: str | None = None,
     step: Step | None = None,
     n_jobs: int | None = None,
+    lock_timeout: float | None = None,
 ) -> ScoreResult:
     """Score one month of a data directory and write the results atomically.
 
@@ -225,6 +265,12 @@ def score_month(
         Called with the name of each step (for progress displays).
     n_jobs : int, optional
         Threads: ``None`` or ``-1`` all available cores, else that many.
+    lock_timeout : float, optional
+        Seconds to wait while another run of the same month holds its lock
+        (``OUT_DIR/.as_of=YYYY-MM.lock``); ``None`` (the default) waits as
+        long as it takes, ``0`` does not wait. The lock is taken before the
+        data are read when ``as_of`` is given, else once validation has found
+        the month; it is held until the month's directory is in place.
 
     Returns
     -------
@@ -234,45 +280,55 @@ def score_month(
     ------
     ContractError
         If the data break the contract at table level (nothing is written).
+    LockTimeoutError
+        If another run of the month still holds the lock after
+        ``lock_timeout`` seconds (the message names its pid, host and start).
     """
     t0 = time.perf_counter()
     jobs = resolve_n_jobs(n_jobs, "score_month")
+    wait = _lock_timeout(lock_timeout, "score_month")
     say = _Steps(step)
 
     say("load model")  # first: a missing model fails before any data is read
     m = load_model(model, tracking_uri=tracking_uri)
-    say("validate")
-    report = validate(load_tables(data_dir, encoding=encoding))
-    tables = report.tables
-    month = as_of or tables.last_period()
-    if month is None:
-        raise ContractError(
-            "payroll: no valid rows, so there is no month to score. Check the "
-            "quarantine report (anxin validate) and the payroll export.",
-            table="payroll",
-        )
-    say("features")
-    feats = build_features(tables, as_of=month, n_jobs=jobs)
-    say("predict")
-    out, levels = score_frame(m, feats, month, as_policy(policy), jobs)
-    say("explain")
-    scored = attach_reasons(m, feats, out, levels, explain, top_k, n_jobs=jobs)
-    say("drift")
-    drift = _drift(m, feats, out["risk_score"].to_numpy())
-    _warn_drift(drift, month)
-    policy_used = as_policy(policy) or m.policy
-    summary = _summary(m, month, scored, levels, drift, report, policy_used)
-    say("write")
+    with contextlib.ExitStack() as held:
+        if as_of is not None:  # one run of the month at a time from here on
+            held.enter_context(month_lock(out_dir, as_of, timeout=wait))
+        say("validate")
+        report = validate(load_tables(data_dir, encoding=encoding))
+        tables = report.tables
+        month = as_of or tables.last_period()
+        if month is None:
+            raise ContractError(
+                "payroll: no valid rows, so there is no month to score. Check the "
+                "quarantine report (anxin validate) and the payroll export.",
+                table="payroll",
+            )
+        if as_of is None:
+            held.enter_context(month_lock(out_dir, month, timeout=wait))
+        say("features")
+        feats = build_features(tables, as_of=month, n_jobs=jobs)
+        say("predict")
+        out, levels = score_frame(m, feats, month, as_policy(policy), jobs)
+        say("explain")
+        scored = attach_reasons(m, feats, out, levels, explain, top_k, n_jobs=jobs)
+        say("drift")
+        drift = _drift(m, feats, out["risk_score"].to_numpy())
+        _warn_drift(drift, month)
+        policy_used = as_policy(policy) or m.policy
+        summary = _summary(m, month, scored, levels, drift, report, policy_used)
+        say("write")
 
-    def write_json(path: Path) -> None:
-        say("write summary")
-        summary["seconds"] = round(time.perf_counter() - t0, 2)
-        summary["timings"] = dict(say.timings)
-        path.write_text(json.dumps(summary, ensure_ascii=False, indent=2), "utf-8")
+        def write_json(path: Path) -> None:
+            say("write summary")
+            summary["seconds"] = round(time.perf_counter() - t0, 2)
+            summary["timings"] = dict(say.timings)
+            text = json.dumps(summary, ensure_ascii=False, indent=2)
+            path.write_text(text, "utf-8")
 
-    writers = _writers(scored, drift, report)
-    writers["summary.json"] = write_json  # last: a summary means all is there
-    final = _write_month(Path(out_dir), month, writers)
+        writers = _writers(scored, drift, report)
+        writers["summary.json"] = write_json  # last: a summary means all is there
+        final = _write_month(Path(out_dir), month, writers)
     result = ScoreResult(scored, summary, drift, report, final)
     if log:
         say("log")

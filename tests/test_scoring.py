@@ -120,44 +120,47 @@ def test_rerun_replaces_the_month(
     assert second.summary["levels"] != first.summary["levels"]
 
 
-_SLOW_WRITER = """
-import sys, time
+_PAUSED_WRITER = """
+import os, sys, time
 import pandas as pd
 import anxin.scoring as S
 real = pd.DataFrame.to_parquet
-def slow(self, path, *args, **kwargs):
+def paused(self, path, *args, **kwargs):
     real(self, path, *args, **kwargs)
     open(sys.argv[4], "w").write("writing")
-    time.sleep(120)
-pd.DataFrame.to_parquet = slow
+    deadline = time.monotonic() + 120
+    while not os.path.exists(sys.argv[5]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+pd.DataFrame.to_parquet = paused
 S.score_month(sys.argv[1], sys.argv[2], as_of="2026-06", model=sys.argv[3], log=False)
 """
 
 
-def _kill_mid_write(data_dir: Path, out: Path, model_dir: Path, tmp: Path) -> None:
-    ready = tmp / f"ready-{time.monotonic_ns()}"
+def _paused_writer(
+    data_dir: Path, out: Path, model_dir: Path, tmp: Path
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """A scoring run paused in its write step (until the returned file exists)."""
+    stamp = time.monotonic_ns()
+    ready, go = tmp / f"ready-{stamp}", tmp / f"go-{stamp}"
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            _SLOW_WRITER,
-            str(data_dir),
-            str(out),
-            str(model_dir),
-            str(ready),
-        ],
+        [sys.executable, "-c", _PAUSED_WRITER]
+        + [str(p) for p in (data_dir, out, model_dir, ready, go)],
         env={**os.environ},
         start_new_session=True,
     )
-    try:
-        deadline = time.monotonic() + 120
-        while not ready.exists():
-            assert proc.poll() is None, "scoring process ended before writing"
-            assert time.monotonic() < deadline, "scoring never reached the write"
-            time.sleep(0.1)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    deadline = time.monotonic() + 120
+    while not ready.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail("the scoring process never reached the write")
+        time.sleep(0.1)
+    return proc, go
+
+
+def _kill_mid_write(data_dir: Path, out: Path, model_dir: Path, tmp: Path) -> None:
+    proc, _ = _paused_writer(data_dir, out, model_dir, tmp)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def test_kill_mid_write_leaves_previous_output_or_none(
@@ -168,15 +171,83 @@ def test_kill_mid_write_leaves_previous_output_or_none(
     _kill_mid_write(data_dir, out, model_dir, tmp_path)
     assert not month_dir(out, AS_OF).exists()
     # a complete run, then a killed one: the complete output is intact
-    done = score_month(data_dir, out, as_of=AS_OF, model=str(model_dir), log=False)
+    done = score_month(
+        data_dir, out, as_of=AS_OF, model=str(model_dir), log=False, lock_timeout=0
+    )
     before = (month_dir(out, AS_OF) / "summary.json").read_bytes()
     _kill_mid_write(data_dir, out, model_dir, tmp_path)
     final = month_dir(out, AS_OF)
     assert (final / "summary.json").read_bytes() == before
     assert len(pd.read_parquet(final / "scores.parquet")) == len(done.scores)
-    # the next run cleans up the leftovers and succeeds
-    score_month(data_dir, out, as_of=AS_OF, model=str(model_dir), log=False)
+    # the next run cleans up the leftovers and succeeds; the killed run's lock
+    # went with it (no waiting)
+    score_month(
+        data_dir, out, as_of=AS_OF, model=str(model_dir), log=False, lock_timeout=0
+    )
     assert sorted(p.name for p in out.iterdir()) == [f"as_of={AS_OF}"]
+
+
+def _anxin_score(
+    data_dir: Path, out: Path, model_dir: Path, log: Path, *args: str
+) -> subprocess.Popen[bytes]:
+    """``anxin score`` of AS_OF in a process of its own; stderr goes to ``log``."""
+    command = [sys.executable, "-m", "anxin", "score", str(data_dir), "--out", str(out)]
+    command += ["--as-of", AS_OF, "--model", str(model_dir), "--no-log", *args]
+    with log.open("wb") as err:
+        return subprocess.Popen(
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+
+
+def _wait_for(text: str, log: Path, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 300
+    while text not in log.read_text("utf-8", errors="replace"):
+        assert proc.poll() is None, log.read_text("utf-8", errors="replace")
+        assert time.monotonic() < deadline, f"never saw {text!r}"
+        time.sleep(0.1)
+
+
+def test_two_runs_of_a_month_take_turns(
+    data_dir: Path, model_dir: Path, tmp_path: Path
+) -> None:
+    """A second run of the month exits naming the first, or waits for it; the
+    first never notices; the month ends up as the later run wrote it."""
+    out = tmp_path / "out"
+    first, go = _paused_writer(data_dir, out, model_dir, tmp_path)
+    work = list(out.glob(f".as_of={AS_OF}.tmp-*"))
+    assert len(work) == 1  # the first run is in the middle of its write
+    patient: subprocess.Popen[bytes] | None = None
+    try:
+        eager_log = tmp_path / "eager.log"
+        eager = _anxin_score(data_dir, out, model_dir, eager_log, "--lock-timeout", "0")
+        assert eager.wait(timeout=300) == 1
+        err = eager_log.read_text("utf-8")
+        assert f"pid {first.pid} on host " in err and " since " in err, err
+        assert "Traceback" not in err
+        policy = tmp_path / "policy.json"
+        policy.write_text('{"kind": "quota", "red": 0.1, "orange": 0, "yellow": 0}')
+        patient_log = tmp_path / "patient.log"
+        patient = _anxin_score(
+            data_dir, out, model_dir, patient_log, "--policy", str(policy)
+        )
+        _wait_for(f"being written by pid {first.pid}", patient_log, patient)
+        assert work[0].is_dir()  # nobody touched the first run's work
+        go.write_text("go")
+        assert first.wait(timeout=300) == 0
+        assert patient.wait(timeout=300) == 0, patient_log.read_text("utf-8")
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+        if patient is not None and patient.poll() is None:
+            patient.kill()
+    assert sorted(p.name for p in out.iterdir()) == [f"as_of={AS_OF}"]
+    summary = json.loads((month_dir(out, AS_OF) / "summary.json").read_text("utf-8"))
+    assert summary["policy"]["kind"] == "quota"  # the later run's output
+    scores = pd.read_parquet(month_dir(out, AS_OF) / "scores.parquet")
+    assert (scores["risk_level"] == "red").sum() == summary["levels"]["red"]
 
 
 def test_interrupted_swap_is_rolled_back(tmp_path: Path) -> None:

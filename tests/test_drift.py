@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anxin.drift import Reference, psi
+import anxin
+from anxin.drift import Reference, drift_report, drift_summary, psi, verdict
 
 
 def test_identical_distributions_have_zero_psi() -> None:
@@ -44,3 +45,67 @@ def test_round_trip() -> None:
     ref = Reference.fit({"x": np.arange(50.0)})
     again = Reference.from_dict(ref.to_dict())
     assert again.psi({"x": np.arange(20.0)}) == ref.psi({"x": np.arange(20.0)})
+
+
+def test_a_zero_inflated_feature_has_a_bin_of_its_own() -> None:
+    """Most firms pay social insurance in full (gap 0); 30% deferring shows."""
+    rng = np.random.default_rng(1)
+    before = np.where(rng.random(20_000) < 0.95, 0.0, rng.uniform(0.1, 0.6, 20_000))
+    after = before.copy()
+    after[rng.random(20_000) < 0.3] = 1.0
+    ref = Reference.fit({"gap": before})
+    assert ref.psi({"gap": before})["gap"] == pytest.approx(0.0, abs=1e-12)
+    assert verdict(ref.psi({"gap": after})["gap"]) == "act"
+
+
+def test_a_month_is_compared_with_the_same_calendar_month() -> None:
+    rng = np.random.default_rng(2)
+    months = np.repeat(np.arange(1, 13), 1000)
+    bonus = np.where(months == 1, 1.55, 1.0)  # January pays the year-end bonus
+    wages = bonus * rng.normal(10_000, 500, months.size)
+    ref = Reference.fit({"wages": wages}, months=months)
+    january = 1.55 * rng.normal(10_000, 500, 1000)
+    assert verdict(ref.psi({"wages": january}, month=1)["wages"]) == "stable"
+    assert verdict(ref.psi({"wages": january})["wages"]) == "act"  # vs all months
+
+
+@pytest.fixture(scope="module")
+def model(trained: tuple[anxin.TrainResult, str]) -> anxin.ArrearsModel:
+    return trained[0].model
+
+
+@pytest.mark.parametrize("month", ["2026-04", "2026-06"])
+def test_a_stable_world_reads_as_stable(
+    model: anxin.ArrearsModel, model_world: anxin.Tables, month: str
+) -> None:
+    feats = anxin.build_features(model_world, as_of=month)
+    report = drift_report(model, feats, model.predict_proba(feats), as_of=month)
+    assert set(report["verdict"]) <= {"stable", "watch"}, report.head()
+    assert not report["alert"].any()
+
+
+def test_a_relief_policy_is_an_act_on_social_insurance(
+    model: anxin.ArrearsModel,
+) -> None:
+    with anxin.config_context(today="2026-11"):
+        world = anxin.synth(3000, 36, seed=5, relief=("2026-03", 0.3))
+        tables = anxin.validate(world.tables).tables
+    feats = anxin.build_features(tables, as_of="2026-06")
+    scores = model.predict_proba(feats)
+    report = drift_report(model, feats, scores, as_of="2026-06")
+    acting = set(report.loc[report["verdict"] == "act", "feature"])
+    assert {"si_gap_share", "si_gap_mean_3m"} <= acting
+    assert acting <= {
+        f for f in acting if f.startswith(("si_", "months_since_full_si"))
+    }
+    levels = model.policy.assign(scores)
+    summary = drift_summary(
+        report,
+        alert_share=float(np.mean(levels != "none")),
+        reference_share=model.reference.alert_share,
+    )
+    assert summary["verdict"] == "act"
+    assert summary["top"][0]["feature"].startswith(("si_", "months_since_full_si"))
+    assert summary["alert_volume_ratio"] == pytest.approx(
+        summary["alert_share"] / summary["reference_alert_share"], rel=0.02
+    )

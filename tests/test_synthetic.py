@@ -108,3 +108,24 @@ def test_bad_parameters(kwargs: dict[str, object], match: str) -> None:
         InvalidParameterError, match=f"The '{match}' parameter of synth"
     ):
         anxin.synth(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_relief_policy_changes_only_social_insurance_paid() -> None:
+    base = anxin.synth(n_enterprises=400, n_months=18, seed=4)
+    relief = anxin.synth(
+        n_enterprises=400, n_months=18, seed=4, relief=("2026-01", 0.3)
+    )
+    for name, frame in base.tables.items():
+        other = relief.tables[name]
+        assert other is not None
+        if name != "payroll":
+            pd.testing.assert_frame_equal(frame, other)
+    pay_a, pay_b = base.tables.payroll, relief.tables.payroll
+    pd.testing.assert_frame_equal(
+        pay_a.drop(columns="social_insurance_paid"),
+        pay_b.drop(columns="social_insurance_paid"),
+    )
+    changed = pay_a["social_insurance_paid"] != pay_b["social_insurance_paid"]
+    assert (pay_b.loc[changed, "period"] >= "2026-01").all()
+    deferring = pay_b.loc[pay_b["period"] >= "2026-01", "social_insurance_paid"] == 0
+    assert 0.2 < deferring.mean() < 0.4

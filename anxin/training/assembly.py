@@ -2,7 +2,8 @@
 
 What :func:`anxin.train` registers is an :class:`~anxin.model.ArrearsModel`;
 its spec records how it was trained, and its drift reference holds the
-validation months' distributions, which scoring compares new months with.
+training and validation months' distributions (overall and per calendar
+month), which scoring compares new months with.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from anxin import _calendar
+from anxin._grid import LOOKBACK
 from anxin._version import __version__
 from anxin.calibration import Calibrator
 from anxin.drift import Reference
@@ -55,31 +58,58 @@ def assemble_model(
             "source": prep.source,
         },
     )
-    # drift reference: the validation months, the newest rows before test,
-    # whose windows are as full as those of the months that will be scored
-    reference = drift_reference(valid.x, prep, valid_score, seed)
-    return ArrearsModel(booster, calibrator, policy, spec, reference)
+    model = ArrearsModel(booster, calibrator, policy, spec, Reference({}, {}))
+    regions = (
+        valid.x["region"].astype("str").to_numpy() if "region" in valid.x else None
+    )
+    alerts = float(np.mean(policy.assign(valid_score, regions) != "none"))
+    model.reference = drift_reference(model, prep, seed=seed, alert_share=alerts)
+    return model
 
 
 def drift_reference(
-    x: pd.DataFrame,
+    model: ArrearsModel,
     prep: Prepared,
-    score: np.ndarray,
+    *,
     seed: int,
-    max_rows: int = 50_000,
+    alert_share: float | None = None,
+    per_month: int = 20_000,
 ) -> Reference:
-    """Distributions of the numeric features of ``x`` (a seeded sample of at
-    most ``max_rows`` rows) and of ``score`` as ``risk_score``.
+    """Distributions of the numeric features and of the risk score on the
+    labelled months, overall and per calendar month.
 
+    Only months whose 12-month windows are full count (the first year of the
+    data has short windows, unlike any month that will be scored); each
+    calendar month is a seeded sample of at most ``per_month`` rows, so that
+    every calendar month the history has can be compared with itself.
     Calendar features are left out: they move every month by design.
     """
-    sample = x
-    if len(sample) > max_rows:
-        sample = sample.sample(n=max_rows, random_state=seed)
-    cols = {  # calendar features move every month by design: not drift
+    frame = prep.frame
+    months = frame["period"].astype("str")
+    index = _calendar.series_to_index(months).astype(np.int64)
+    use = index >= index.min() + LOOKBACK
+    if not use.any():  # too short a history for full windows: take what exists
+        use = np.ones(len(frame), dtype=bool)
+    rows = frame.loc[use]
+    calendar_month = (index[use] % 12) + 1
+    keep = _sample_per_month(calendar_month, per_month, seed)
+    sample = rows.iloc[keep]
+    cols = {
         f: sample[f].to_numpy(dtype=np.float64, na_value=np.nan)
         for f in prep.features
         if f not in prep.categorical and prep.catalogue[f].group != "calendar"
     }
-    cols["risk_score"] = score
-    return Reference.fit(cols)
+    cols["risk_score"] = model.predict_proba(sample)
+    return Reference.fit(cols, months=calendar_month[keep], alert_share=alert_share)
+
+
+def _sample_per_month(months: np.ndarray, per_month: int, seed: int) -> np.ndarray:
+    """Positions of a seeded sample of at most ``per_month`` rows per month."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for m in np.unique(months):
+        where = np.flatnonzero(months == m)
+        if where.size > per_month:
+            where = np.sort(rng.choice(where, size=per_month, replace=False))
+        out.append(where)
+    return np.sort(np.concatenate(out)) if out else np.zeros(0, dtype=np.int64)

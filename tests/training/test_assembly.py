@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 import anxin
@@ -38,13 +37,20 @@ def test_the_drift_reference_holds_numeric_features_and_the_score(
     assert not set(spec.categorical) & set(reference.edges)
 
 
-def test_the_drift_reference_samples_large_frames(tables: anxin.Tables) -> None:
+def test_the_drift_reference_is_seasonal_and_sampled(
+    quick: anxin.TrainResult, tables: anxin.Tables
+) -> None:
     prep = prepare(tables, horizon=3)
-    x = prep.frame[prep.features]
-    score = np.linspace(0, 1, len(x))
-    small = drift_reference(x, prep, score, seed=0, max_rows=300)
-    again = drift_reference(x, prep, score, seed=0, max_rows=300)
-    full = drift_reference(x, prep, score, seed=0)
-    assert small.to_dict() == again.to_dict()
-    assert small.shares["risk_score"] == full.shares["risk_score"]  # never sampled
-    assert small.to_dict() != full.to_dict()
+    model = quick.model
+    small = drift_reference(model, prep, seed=0, per_month=50)
+    again = drift_reference(model, prep, seed=0, per_month=50)
+    full = drift_reference(model, prep, seed=0)
+    assert small.to_dict() == again.to_dict()  # seeded
+    assert small.to_dict() != full.to_dict()  # sampled
+    # one set of shares per calendar month with enough rows
+    seasons = full.seasonal["wages_per_head"]
+    assert set(seasons) <= {str(m) for m in range(1, 13)} and seasons
+    assert all(len(v) == len(full.shares["wages_per_head"]) for v in seasons.values())
+    # the reference knows how many enterprises were warned on validation
+    assert quick.model.reference.alert_share is not None
+    assert 0 < quick.model.reference.alert_share < 0.5

@@ -1,0 +1,30 @@
+"""A command line that starts at once: heavy libraries load only where used."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("lightgbm", "sklearn", "mlflow", "pandera", "matplotlib", "scipy")
+
+
+def _loaded_after(code: str) -> set[str]:
+    probe = (
+        f"{code}\nimport json, sys\n"
+        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_import_anxin_loads_no_modelling_stack() -> None:
+    assert _loaded_after("import anxin") == set()
+
+
+def test_a_public_name_loads_its_module_on_first_use() -> None:
+    assert "lightgbm" in _loaded_after("import anxin; anxin.train")
+    # the tables need the contract's names, not the model
+    assert _loaded_after("import anxin; anxin.Tables") <= {"pandera"}

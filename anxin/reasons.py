@@ -33,6 +33,7 @@ import pandas as pd
 from anxin import _gc
 from anxin._params import check_param, resolve_n_jobs
 from anxin.catalogue import GROUPS, Feature, render_reason
+from anxin.exceptions import ContractError
 from anxin.levels import LevelPolicy
 from anxin.model import ArrearsModel
 from anxin.prediction import (
@@ -48,6 +49,7 @@ __all__ = [
     "EXPLAIN_MODES",
     "attach_reasons",
     "check_explain",
+    "check_serve_params",
     "explain",
     "explain_mask",
     "serve_frame",
@@ -267,8 +269,7 @@ def _reasons(
             if cacheable[f]:
                 # companions are shown as whole percentages (".0%") with a sign
                 shown = tuple(
-                    (round(v * 100), v >= 0) if v == v else None
-                    for v in extra.values()
+                    (round(v * 100), v >= 0) if v == v else None for v in extra.values()
                 )
                 key = (
                     (f, round_l[i][j], pct_l[i][j], sign_l[i][j], shown)
@@ -356,6 +357,88 @@ def attach_reasons(
     return out
 
 
+#: Who the messages about a request's params name.
+SERVED = "the served model"
+#: Largest value a feature may hold: the model reads float32.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_serve_params(params: Mapping[str, Any] | None) -> tuple[str, int]:
+    """``(explain, top_k)`` from a request's ``params``, checked.
+
+    Examples
+    --------
+    >>> check_serve_params({"top_k": 1})
+    ('alerts', 1)
+    >>> check_serve_params({"top_k": -1})
+    Traceback (most recent call last):
+    ...
+    anxin.exceptions.InvalidParameterError: The 'top_k' parameter of the served model must be an int in [1, 11]. Got -1 instead.
+    """  # noqa: E501
+    check_param(
+        "params",
+        params,
+        SERVED,
+        "an object with 'explain' and/or 'top_k'",
+        params is None or isinstance(params, Mapping),
+    )
+    params = params or {}
+    unknown = sorted(str(k) for k in params if k not in ("explain", "top_k"))
+    check_param(
+        "params",
+        unknown,
+        SERVED,
+        "among 'explain' and 'top_k' (unknown names)",
+        not unknown,
+    )
+    explain, top_k = params.get("explain", "alerts"), params.get("top_k", 3)
+    check_param(
+        "explain",
+        explain,
+        SERVED,
+        f"one of {list(EXPLAIN_MODES)}",
+        explain in EXPLAIN_MODES,
+    )
+    is_int = isinstance(top_k, int | np.integer) and not isinstance(top_k, bool)
+    check_param(
+        "top_k",
+        top_k,
+        SERVED,
+        f"an int in [1, {len(GROUPS)}]",
+        is_int and 1 <= top_k <= len(GROUPS),
+    )
+    return str(explain), int(top_k)
+
+
+def _check_rows(model: ArrearsModel, frame: pd.DataFrame) -> None:
+    """A request needs rows, and numbers the model can read (no inf)."""
+    if len(frame) == 0:
+        raise ContractError(
+            "The request holds no rows: send one row of features per enterprise.",
+            table="request",
+        )
+    numeric = [f for f in model.spec.numeric if f in frame.columns]
+    try:
+        values = frame[numeric].to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        return  # text in a number column: the model's own conversion says so
+    with np.errstate(invalid="ignore"):
+        bad = np.abs(values) > FLOAT32_MAX  # inf, -inf and 1e400 (NaN is missing)
+    if not bad.any():
+        return
+    columns = [numeric[j] for j in np.flatnonzero(bad.any(axis=0))]
+    row = int(np.flatnonzero(bad[:, numeric.index(columns[0])])[0])
+    value = values[row, numeric.index(columns[0])]
+    raise ContractError(
+        f"Feature {columns[0]!r} is infinite or too large for the model in "
+        f"{int(bad.any(axis=1).sum())} row(s) (row {row}: {value:g})"
+        + (f"; so are {columns[1:6]}" if len(columns) > 1 else "")
+        + ". Send null (or leave the cell empty) for an unknown value.",
+        table="request",
+        column=columns[0],
+    )
+
+
 def serve_frame(
     model: ArrearsModel,
     frame: pd.DataFrame,
@@ -367,7 +450,18 @@ def serve_frame(
 
     ``reasons`` is a JSON string (a list) so it travels through any
     transport; ``reasons_zh`` / ``reasons_en`` join the sentences.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``top_k`` or ``explain`` is out of range (see
+        :func:`check_serve_params`).
+    ContractError
+        If the frame has no rows, lacks a feature, or holds an infinite value
+        (or one beyond float32) in a numeric feature; NaN is a missing value.
     """
+    explain, top_k = check_serve_params({"explain": explain, "top_k": top_k})
+    _check_rows(model, frame)
     frame = frame.reset_index(drop=True)
     score = model.predict_proba(frame)
     region = frame["region"].astype("str").to_numpy() if "region" in frame else None

@@ -9,7 +9,9 @@ output goes to a log file; :meth:`Server.tail` shows it in assertion messages,
 and the tail is printed at teardown, where pytest shows it for failed tests.
 
 :func:`http` is a small JSON-over-HTTP client on the standard library, so the
-tests need nothing beyond what anxin already installs.
+tests need nothing beyond what anxin already installs; :func:`raw_http` sends
+hand-made requests (a header promising more than is sent, a body in chunks)
+over a plain socket.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from http.client import HTTPResponse
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +98,27 @@ def http(
             error.code,
             error.headers.get("Content-Type", ""),
             error.read().decode("utf-8", errors="replace"),
+        )
+
+
+def raw_http(
+    port: int, head: bytes, chunks: Iterable[bytes] = (), *, timeout: float = 60
+) -> Response:
+    """Send ``head`` (request line and headers) and then ``chunks`` as they are,
+    stopping early if the server closes; return its answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(head)
+        for chunk in chunks:
+            try:
+                sock.sendall(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+        answer = HTTPResponse(sock)
+        answer.begin()
+        return Response(
+            answer.status,
+            answer.getheader("Content-Type", ""),
+            answer.read().decode("utf-8", errors="replace"),
         )
 
 

@@ -236,6 +236,31 @@ def warnings_table(scores: Any, top: int, title: str) -> Table:
     return table
 
 
+_VERDICT_STYLE = {"stable": "green", "watch": "yellow", "act": "red"}
+
+
+def drift_line(drift: dict[str, Any]) -> str:
+    """One line a person can act on: the verdict, what moved, the volume."""
+    verdict = drift.get("verdict", "stable")
+    style = _VERDICT_STYLE.get(verdict, "")
+    moved = ", ".join(
+        f"{t['feature']} {t['psi']:.2f} ({t['verdict']})"
+        for t in drift.get("top", [])[:3]
+    )
+    volume = ""
+    if drift.get("reference_alert_share"):
+        volume = (
+            f"; warnings {drift['alert_share']:.1%} of enterprises against "
+            f"{drift['reference_alert_share']:.1%} in training "
+            f"(x{drift['alert_volume_ratio']:.2f})"
+        )
+    return (
+        f"[{style}]drift (漂移): {verdict}[/{style}] — score PSI "
+        f"{drift['psi_score']:.2f}; most moved: {moved or '-'}{volume}. "
+        "PSI < 0.10 stable, 0.10-0.25 watch, >= 0.25 act."
+    )
+
+
 def scoring(console: Console, result: Any, top: int) -> None:
     """Print level counts, drift, quarantine and the top warnings."""
     s = result.summary
@@ -254,13 +279,7 @@ def scoring(console: Console, result: Any, top: int) -> None:
             f"[yellow]quarantined rows: {s['quarantine']['rows']:,d}[/yellow] "
             f"(see {result.out_dir / 'quarantine.csv'})"
         )
-    drift = s["drift"]
-    style = "red" if drift["alerts"] else "green"
-    console.print(
-        f"[{style}]drift[/{style}]: PSI of the score {drift['psi_score']:.3f}, "
-        f"largest feature PSI {drift['psi_max_feature']:.3f}"
-        + (f"; alerts: {', '.join(drift['alerts'])}" if drift["alerts"] else "")
-    )
+    console.print(drift_line(s["drift"]))
     if top:
         console.print(warnings_table(result.scores, top, "Top warnings / 重点预警企业"))
     console.print(f"written to {result.out_dir}")

@@ -40,9 +40,9 @@ import numpy as np
 import pandas as pd
 
 from anxin._lock import month_lock
-from anxin._params import check_param, resolve_n_jobs
+from anxin._params import check_month, check_param, resolve_n_jobs
 from anxin._version import __version__
-from anxin.drift import PSI_ALERT
+from anxin.drift import drift_report, drift_summary
 from anxin.exceptions import ContractError, DriftWarning
 from anxin.features import build_features
 from anxin.levels import LevelPolicy
@@ -181,24 +181,6 @@ def _write_month(
     return final
 
 
-def _drift(model: Any, feats: pd.DataFrame, scores: np.ndarray) -> pd.DataFrame:
-    cols = {
-        f: feats[f].to_numpy(dtype=np.float64, na_value=np.nan)
-        for f in model.spec.numeric
-    }
-    cols["risk_score"] = scores
-    values = model.reference.psi(cols)
-    top = set(model.spec.info.get("top_features", [])[:10])
-    frame = pd.DataFrame(
-        {"feature": list(values), "psi": list(values.values())}
-    ).sort_values("psi", ascending=False, ignore_index=True)
-    frame["top_feature"] = frame["feature"].isin(top)
-    frame["alert"] = (frame["psi"] > PSI_ALERT) & (
-        frame["top_feature"] | (frame["feature"] == "risk_score")
-    )
-    return frame
-
-
 class _Steps:
     """Times each named step and passes the name on (to a progress display)."""
 
@@ -284,6 +266,8 @@ def score_month(
         If another run of the month still holds the lock after
         ``lock_timeout`` seconds (the message names its pid, host and start).
     """
+    if as_of is not None:  # before anything, the lock file's name included
+        check_month("as_of", as_of, "score_month")
     t0 = time.perf_counter()
     jobs = resolve_n_jobs(n_jobs, "score_month")
     wait = _lock_timeout(lock_timeout, "score_month")
@@ -313,7 +297,7 @@ def score_month(
         say("explain")
         scored = attach_reasons(m, feats, out, levels, explain, top_k, n_jobs=jobs)
         say("drift")
-        drift = _drift(m, feats, out["risk_score"].to_numpy())
+        drift = drift_report(m, feats, out["risk_score"].to_numpy(), as_of=month)
         _warn_drift(drift, month)
         policy_used = as_policy(policy) or m.policy
         summary = _summary(m, month, scored, levels, drift, report, policy_used)
@@ -342,9 +326,9 @@ def _warn_drift(drift: pd.DataFrame, month: str) -> None:
     if not alerts.empty:
         names = ", ".join(f"{r.feature} (PSI {r.psi:.2f})" for r in alerts.itertuples())
         warnings.warn(
-            f"Scoring data for {month} have drifted from the training data: "
-            f"{names}. Check the inputs (see docs/operations.md) and consider "
-            "retraining.",
+            f"Scoring data for {month} have drifted from the same months of the "
+            f"training data (act): {names}. Check the inputs (see "
+            "docs/operations.md) and consider retraining.",
             DriftWarning,
             stacklevel=3,
         )
@@ -368,6 +352,7 @@ def _summary(
     )
     risk = scored["risk_score"]
     is_score = drift["feature"] == "risk_score"
+    alert_share = float(np.mean(np.asarray(levels != "none"))) if len(scored) else 0.0
     return {
         "as_of": month,
         "model_name": model.name,
@@ -386,9 +371,12 @@ def _summary(
             "by_rule": report.summary()["breaches_by_rule"],
         },
         "drift": {
-            "psi_score": float(drift.loc[is_score, "psi"].iloc[0]),
+            **drift_summary(
+                drift,
+                alert_share=alert_share,
+                reference_share=model.reference.alert_share,
+            ),
             "psi_max_feature": float(drift.loc[~is_score, "psi"].max()),
-            "alerts": drift.loc[drift["alert"], "feature"].tolist(),
         },
         "score": {
             "mean": float(risk.mean()) if len(risk) else None,

@@ -65,7 +65,19 @@ def test_outputs(
     alert = scores[scores["risk_level"] != "none"].iloc[0]
     assert len(alert["reasons"]) >= 1 and alert["reasons"][0]["text_zh"]
     assert summary["quarantine"]["rows"] == 0
-    assert np.isfinite(summary["drift"]["psi_score"])
+    drift = summary["drift"]
+    assert np.isfinite(drift["psi_score"])
+    # the same world the model was trained on: nothing to act on, and said so
+    assert drift["verdict"] in ("stable", "watch") and not drift["alerts"]
+    assert drift["thresholds"] == {"watch": 0.1, "act": 0.25}
+    assert [t["feature"] for t in drift["top"]] == (
+        result.drift.loc[result.drift["feature"] != "risk_score", "feature"]
+        .head(5)
+        .tolist()
+    )
+    share = float(np.mean(scores["risk_level"] != "none"))
+    assert drift["alert_share"] == pytest.approx(share, abs=1e-4)
+    assert 0.5 < drift["alert_volume_ratio"] < 2
     # the run is logged beside the training runs
     run = mlflow.MlflowClient(tracking_uri).get_run(result.run_id)
     assert run.data.metrics["scored"] == len(scores)

@@ -104,7 +104,7 @@ class LevelPolicy:
             self.by in (None, "region"),
         )
         values = (self.red, self.orange, self.yellow)
-        ok = all(isinstance(v, int | float) and 0 <= v <= 1 for v in values)
+        ok = all(_is_number(v) and 0 <= v <= 1 for v in values)
         check_param("red/orange/yellow", values, "LevelPolicy", "numbers in [0, 1]", ok)
         if self.kind == "threshold" and not self.red >= self.orange >= self.yellow:
             raise InvalidParameterError(
@@ -177,12 +177,83 @@ class LevelPolicy:
 
     @classmethod
     def from_dict(cls, state: dict[str, Any]) -> LevelPolicy:
+        """A policy from :meth:`to_dict`'s mapping.
+
+        Raises
+        ------
+        InvalidParameterError
+            If a key is missing or unknown, or a value is out of range.
+
+        Examples
+        --------
+        >>> LevelPolicy.from_dict({"kind": "threshold", "red": "high"})
+        Traceback (most recent call last):
+        ...
+        anxin.exceptions.InvalidParameterError: A LevelPolicy needs the keys ['kind', 'red', 'orange', 'yellow'] (and optionally 'by'). Missing: ['orange', 'yellow'].
+        """  # noqa: E501
+        fields = [f.name for f in dataclasses.fields(cls)]
+        required = fields[:4]
+        if not isinstance(state, dict):
+            raise InvalidParameterError(
+                "A LevelPolicy is a JSON object such as "
+                '{"kind": "threshold", "red": 0.3, "orange": 0.2, "yellow": 0.1}. '
+                f"Got {type(state).__name__} instead.",
+                parameter="policy",
+            )
+        missing = [k for k in required if k not in state]
+        unknown = sorted(str(k) for k in state if k not in fields)
+        if missing or unknown:
+            raise InvalidParameterError(
+                f"A LevelPolicy needs the keys {required} (and optionally 'by'). "
+                + (f"Missing: {missing}." if missing else "")
+                + (" " if missing and unknown else "")
+                + (f"Unknown: {unknown}." if unknown else ""),
+                parameter="policy",
+            )
         return cls(**state)
 
     @classmethod
     def from_file(cls, path: str | Path) -> LevelPolicy:
-        """Read a policy from JSON (``{"kind": "quota", "red": 0.01, ...}``)."""
-        return cls.from_dict(json.loads(Path(path).read_text("utf-8")))
+        """Read a policy from JSON (``{"kind": "quota", "red": 0.01, ...}``).
+
+        Raises
+        ------
+        InvalidParameterError
+            If the file is missing, is not JSON, or does not hold a valid
+            policy; the message names the file.
+        """
+        file = Path(path)
+        try:
+            text = file.read_text("utf-8")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            raise _bad_file(file, exc.strerror or "cannot be read") from None
+        except UnicodeDecodeError as exc:
+            raise _bad_file(file, f"not UTF-8 text ({exc.reason})") from None
+        except ValueError as exc:  # a NUL byte in the path
+            raise _bad_file(file, str(exc)) from None
+        try:
+            state = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise _bad_file(file, f"not JSON: {exc}") from None
+        try:
+            return cls.from_dict(state)
+        except InvalidParameterError as exc:
+            raise _bad_file(file, str(exc)) from None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _bad_file(path: Path, problem: str) -> InvalidParameterError:
+    return InvalidParameterError(
+        f"{path}: not a usable level policy: {problem}. Write a JSON object "
+        'such as {"kind": "threshold", "red": 0.3, "orange": 0.2, '
+        '"yellow": 0.1} or {"kind": "quota", "red": 0.01, "orange": 0.02, '
+        '"yellow": 0.05, "by": "region"}.',
+        parameter="policy",
+        value=str(path),
+    )
 
 
 assert set(LEVEL_LABELS) == set(LEVELS)

@@ -20,7 +20,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,59 @@ class ModelSpec:
             horizon=int(state["horizon"]),
             info=dict(state.get("info", {})),
         )
+
+
+_READERS: dict[str, Callable[[Any], Any]] = {
+    "calibrator": Calibrator.from_dict,
+    "policy": LevelPolicy.from_dict,
+    "spec": ModelSpec.from_dict,
+    "reference": Reference.from_dict,
+}
+
+
+def _broken(path: Path, reason: str) -> ModelNotFoundError:
+    return ModelNotFoundError(
+        f"{path}: not a usable part of an anxin model ({reason}). The model "
+        "files are incomplete or damaged: re-train, or download the model "
+        "again from the registry.",
+        path=str(path),
+    )
+
+
+def _read_part(key: str, path: Path) -> Any:
+    """One file of a bundle; a missing or damaged file raises ModelNotFoundError.
+
+    Permission denied and other errors of the machine are raised as they are.
+    """
+    try:
+        if key == "booster":
+            return _booster(path)
+        return _READERS[key](json.loads(path.read_text("utf-8")))
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+        raise _broken(path, exc.strerror or "missing") from exc
+    except (lgb.basic.LightGBMError, UnicodeDecodeError) as exc:
+        raise _broken(path, str(exc).splitlines()[0]) from exc
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        # bad JSON, or JSON without the fields this part needs
+        raise _broken(path, f"{type(exc).__name__}: {exc}") from exc
+
+
+def _booster(path: Path) -> lgb.Booster:
+    """A LightGBM model from its text file, checked before LightGBM reads it.
+
+    LightGBM trusts the file's ``tree_sizes`` line and reads past the end of
+    a truncated file (the process crashes); a file whose trees do not end
+    where that line says is refused here instead.
+    """
+    data = path.read_bytes().replace(b"\r\n", b"\n")  # as written on Windows
+    start = data.find(b"\nTree=") + 1
+    sizes = re.search(rb"^tree_sizes=([0-9 ]*)$", data, re.MULTILINE)
+    if not data.startswith(b"tree\n") or start == 0 or sizes is None:
+        raise _broken(path, "not a LightGBM model in text format")
+    end = start + sum(int(size) for size in sizes.group(1).split())
+    if not data[end:].startswith(b"end of trees"):
+        raise _broken(path, "truncated: its trees do not end where it says")
+    return lgb.Booster(model_str=data.decode("utf-8"))
 
 
 def _chunks(n: int, size: int) -> Iterator[slice]:
@@ -275,20 +329,16 @@ class ArrearsModel:
                 f"Model artifacts incomplete: missing {missing}. Re-train or "
                 "re-log the model."
             )
-
-        def read(key: str) -> Any:
-            return json.loads(Path(files[key]).read_text("utf-8"))
-
-        booster = lgb.Booster(model_file=str(files["booster"]))
-        return cls(
-            booster=booster,
-            calibrator=Calibrator.from_dict(read("calibrator")),
-            policy=LevelPolicy.from_dict(read("policy")),
-            spec=ModelSpec.from_dict(read("spec")),
-            reference=Reference.from_dict(read("reference")),
-            name=name,
-            version=version,
-        )
+        parts = {key: _read_part(key, Path(files[key])) for key in ARTIFACT_FILES}
+        model = cls(**parts, name=name, version=version)
+        n_features = model.booster.num_feature()
+        if n_features != len(model.spec.features):
+            raise _broken(
+                Path(files["booster"]),
+                f"the booster has {n_features} features, spec.json lists "
+                f"{len(model.spec.features)}",
+            )
+        return model
 
     @classmethod
     def load(

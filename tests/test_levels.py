@@ -85,3 +85,39 @@ def test_json_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "policy.json"
     path.write_text(json.dumps(p.to_dict()))
     assert LevelPolicy.from_file(path) == p
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (None, "No such file or directory"),
+        (b"garbage{", "not JSON"),
+        (b'{"kind": "threshold", "red": "high"}', "Missing: ['orange', 'yellow']"),
+        (
+            b'{"kind": "threshold", "red": "high", "orange": 0.2, "yellow": 0.1}',
+            "must be numbers in [0, 1]",
+        ),
+        (b'{"kind": "threshold", "red": true, "orange": 0, "yellow": 0}', "numbers"),
+        (b'{"kind": "quota", "red": 0.1, "orange": 0.1, "yellow": 0.1, "x": 1}', "x"),
+        (b"[0.3, 0.2, 0.1]", "Got list instead"),
+        (b"\xff\xfe{}", "not UTF-8"),
+        (b"", "not JSON"),
+    ],
+)
+def test_a_bad_policy_file_names_the_file_and_the_problem(
+    tmp_path: Path, content: bytes | None, problem: str
+) -> None:
+    path = tmp_path / "policy.json"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(InvalidParameterError) as info:
+        LevelPolicy.from_file(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: not a usable level policy")
+    assert problem in message
+    assert "\n" not in message
+
+
+def test_a_directory_is_not_a_policy(tmp_path: Path) -> None:
+    with pytest.raises(InvalidParameterError, match="not a usable level policy"):
+        LevelPolicy.from_file(tmp_path)

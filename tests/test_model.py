@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import anxin
-from anxin import ContractError, Tables
+from anxin import ContractError, ModelNotFoundError, Tables
 
 AS_OF = "2026-06"
 
@@ -55,3 +59,59 @@ def test_unseen_category_becomes_missing_not_an_error(
 def test_missing_feature_names_the_column(model: anxin.ArrearsModel) -> None:
     with pytest.raises(ContractError, match="model feature\\(s\\) missing"):
         model.matrix(pd.DataFrame({"enterprise_id": ["x"]}))
+
+
+@pytest.fixture
+def bundle(model: anxin.ArrearsModel, tmp_path: Path) -> Path:
+    model.save(tmp_path / "bundle")
+    return tmp_path / "bundle"
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda text: "garbage\n", "not a LightGBM model"),
+        (lambda text: "", "not a LightGBM model"),
+        (lambda text: text[: len(text) // 2], "truncated"),  # LightGBM would crash
+        (lambda text: text.split("end of trees")[0], "truncated"),
+        (lambda text: text[len(text) // 2 :], "not a LightGBM model"),
+    ],
+    ids=["garbage", "empty", "half", "no-end", "tail"],
+)
+def test_a_damaged_booster_is_a_clear_error(
+    bundle: Path, damage: Callable[[str], str], reason: str
+) -> None:
+    booster = bundle / "booster.txt"
+    booster.write_text(damage(booster.read_text("utf-8")), "utf-8")
+    with pytest.raises(ModelNotFoundError, match=reason) as info:
+        anxin.ArrearsModel.load(bundle)
+    assert str(booster) in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["calibrator", "policy", "spec", "reference"])
+def test_a_missing_or_broken_json_file_is_a_clear_error(
+    bundle: Path, name: str
+) -> None:
+    part = bundle / f"{name}.json"
+    part.unlink()
+    with pytest.raises(ModelNotFoundError, match="No such file") as info:
+        anxin.ArrearsModel.load(bundle)
+    assert str(part) in str(info.value)
+    for broken in ("{not json", "[]", '{"unexpected": 1}'):
+        part.write_text(broken, "utf-8")
+        with pytest.raises(ModelNotFoundError, match=f"{name}.json: not a usable"):
+            anxin.ArrearsModel.load(bundle)
+
+
+def test_a_booster_that_does_not_match_the_spec_is_refused(bundle: Path) -> None:
+    spec = json.loads((bundle / "spec.json").read_text("utf-8"))
+    spec["features"] = spec["features"][:-1]
+    (bundle / "spec.json").write_text(json.dumps(spec), "utf-8")
+    with pytest.raises(ModelNotFoundError, match=r"features, spec\.json lists"):
+        anxin.ArrearsModel.load(bundle)
+
+
+def test_a_booster_with_windows_line_ends_loads(bundle: Path) -> None:
+    booster = bundle / "booster.txt"
+    booster.write_bytes(booster.read_bytes().replace(b"\n", b"\r\n"))
+    assert anxin.ArrearsModel.load(bundle).booster.num_trees() > 0

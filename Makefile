@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format typecheck pytest bench docs site clean
+.PHONY: demo ui test lint format typecheck pytest bench docs site clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,12 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)  ## synthetic world -> validate -> train -> score -> explain -> open cases
 	$(BIN)/anxin demo
+
+ANXIN_HOME ?= .anxin
+PORT ?= 5000
+
+ui: $(STAMP)  ## the MLflow UI on the demo's local store (http://127.0.0.1:$(PORT))
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(ANXIN_HOME)/mlflow.db --port $(PORT)
 
 test: lint typecheck site pytest  ## everything CI runs
 

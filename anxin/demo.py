@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -10,7 +12,7 @@ from rich.console import Console
 
 from anxin.config import get_config
 
-__all__ = ["run_demo"]
+__all__ = ["next_steps", "run_demo"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ def run_demo(
     console.print(f"1/6 synthetic world written to {data_dir}")
     with console.status("2/6 validating against the data contract"):
         report = validate(load_tables(data_dir))
+    console.print("2/6 validated")
     _render.validation(console, report)
     with console.status("3/6 features, training, evaluation, MLflow registry"):
         result = train(report.tables, seed=seed, tracking_uri=tracking_uri)
@@ -74,13 +77,33 @@ def run_demo(
         f"{opened.unchanged} unchanged (store {get_config().cases_url})"
     )
     _render.case_queue(console, queue, top)
-    uri = tracking_uri or get_config().tracking_uri
     console.print(f"6/6 done in {time.perf_counter() - t0:.0f}s.")
-    console.print(
-        "Open the MLflow UI on the local store to compare runs and models:\n"
-        f"  [bold]mlflow ui --backend-store-uri {uri}[/bold]\n"
-        "then browse http://127.0.0.1:5000 (experiments anxin-arrears and "
-        "anxin-scoring; model anxin-arrears with aliases champion/challenger).\n"
-        "Work the case queue with: anxin cases list / show / move."
-    )
+    for line in next_steps(tracking_uri or get_config().tracking_uri):
+        console.print(line, markup=False, highlight=False)
     return {"train": result, "score": scored, "cases": opened}
+
+
+def _program(name: str) -> str:
+    """How to call ``name`` from here: on PATH, or from this environment."""
+    beside = Path(sys.executable).parent / name
+    found = shutil.which(name)
+    if found and Path(found).resolve() == beside.resolve():
+        return name
+    try:
+        return str(beside.relative_to(Path.cwd()))
+    except ValueError:
+        return str(beside)
+
+
+def next_steps(tracking_uri: str) -> list[str]:
+    """The demo's closing lines: commands that work as printed, from here."""
+    anxin_cmd, mlflow_cmd = _program("anxin"), _program("mlflow")
+    return [
+        "Next / 下一步:",
+        "  Open the MLflow UI on the local store (runs, models, aliases):",
+        f"    {mlflow_cmd} ui --backend-store-uri {tracking_uri} --port 5000",
+        "    (or `make ui` in the project's directory), then browse "
+        "http://127.0.0.1:5000",
+        "  Work the case queue:",
+        f"    {anxin_cmd} cases list",
+    ]

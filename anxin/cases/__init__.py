@@ -18,7 +18,13 @@ and why::
   read (optimistic locking) and a stale one raises
   :class:`~anxin.exceptions.CaseConflictError`.
 * ``case_history`` is append-only: every change is a row, nothing is updated
-  or deleted.
+  or deleted (triggers refuse it), and each row is chained to the case's
+  previous one by its hash; :meth:`CaseStore.verify` reports any row edited,
+  deleted or inserted behind the store's back.
+* Every value is checked in Python before it reaches the database
+  (:mod:`anxin.cases.limits`), so SQLite and PostgreSQL accept and refuse the
+  same input; CSV exports neutralise cells a spreadsheet would run as a
+  formula (:mod:`anxin.cases.exports`).
 * :meth:`CaseStore.outcomes` and :func:`merge_outcomes` close the loop:
   confirmed arrears become new ``events`` (labels) for the next training run;
   :meth:`CaseStore.stats` and :func:`log_field_performance` report the live
@@ -35,6 +41,7 @@ people who work it.
 The modules, one concept each (none imports another in a cycle):
 
 =====================  ====================================================
+``limits``             what the store accepts (lengths, characters, ranges)
 ``states``             the state machine, stages, deadlines, working days
 ``routing``            which unit and grid handle a new case
 ``database``           the engine for a store URL (SQLite, PostgreSQL)
@@ -42,6 +49,8 @@ The modules, one concept each (none imports another in a cycle):
 ``migrations``         the named migrations (Alembic operations)
 ``records``            the :class:`Case` snapshot, reading cases, the locked
                        update
+``integrity``          the audit trail's hash chain and its verification
+``exports``            spreadsheet-safe CSV, JSON and Parquet files
 ``history``            the audit trail: writing, reading, exporting
 ``scores``             scores files and frames as the store reads them
 ``opening``            opening and escalating cases from scores
@@ -50,11 +59,13 @@ The modules, one concept each (none imports another in a cycle):
 ``outcomes``           outcomes, :func:`merge_outcomes`, :class:`FieldStats`
 ``store``              :class:`CaseStore`, the facade over the above
 ``reporting``          :func:`log_field_performance` (MLflow)
+``views``              how cases look on the terminal
 ``cli``                the ``anxin cases`` commands
 =====================  ====================================================
 """
 
 from anxin.cases.history import read_history
+from anxin.cases.integrity import IntegrityReport
 from anxin.cases.opening import OpenResult
 from anxin.cases.outcomes import FieldStats, merge_outcomes
 from anxin.cases.records import Case
@@ -90,6 +101,7 @@ __all__ = [
     "CaseStore",
     "Deadline",
     "FieldStats",
+    "IntegrityReport",
     "OpenResult",
     "Routing",
     "RoutingRule",

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from anxin._params import check_param
+from anxin.cases.limits import check_name, check_time, refuse
 
 __all__ = [
     "DATETIME_COLUMNS",
@@ -41,58 +41,65 @@ DATETIME_COLUMNS: frozenset[str] = frozenset(
 )
 
 
-def as_datetime(now: _dt.datetime | str | None) -> _dt.datetime:
+def as_datetime(
+    now: _dt.datetime | str | None,
+    name: str = "now",
+    owner: str = "the case store",
+) -> _dt.datetime:
     """``now`` as a naive local datetime; ``None`` is the current second.
+
+    Refused unless it is a datetime (or ISO text) within
+    [:data:`~anxin.cases.limits.EARLIEST_TIME`,
+    :data:`~anxin.cases.limits.LATEST_TIME`); ``name`` and ``owner`` name it
+    in the message.
 
     Examples
     --------
     >>> as_datetime("2026-07-01 09:00")
     datetime.datetime(2026, 7, 1, 9, 0)
-    """
+    >>> as_datetime("9999-12-31 23:00", "--now", "anxin cases move")
+    Traceback (most recent call last):
+    ...
+    anxin.exceptions.InvalidParameterError: The '--now' parameter of anxin cases move must be a time from 1970-01-01 to before 2100-01-01. Got '9999-12-31 23:00' instead.
+    """  # noqa: E501
     if now is None:
         return _dt.datetime.now().replace(microsecond=0)
+    given = now
     if isinstance(now, str):
-        text = now
         try:
-            now = _dt.datetime.fromisoformat(text)
+            now = _dt.datetime.fromisoformat(now)
         except ValueError:
-            now = None
-        check_param(
-            "now",
-            text,
-            "the case store",
-            "an ISO datetime such as '2026-07-01 09:00'",
-            now is not None,
-        )
+            refuse(name, given, owner, "an ISO datetime such as '2026-07-01 09:00'")
     if isinstance(now, pd.Timestamp):
         now = now.to_pydatetime()
-    check_param(
-        "now", now, "the case store", "a datetime", isinstance(now, _dt.datetime)
-    )
-    assert isinstance(now, _dt.datetime)
+    if not isinstance(now, _dt.datetime) or now is pd.NaT:
+        refuse(name, given, owner, "a datetime")
+    # in range first: converting a time near year 1 or 9999 overflows
+    check_time(name, now.replace(tzinfo=None), owner, given)
     if now.tzinfo is not None:
         now = now.astimezone().replace(tzinfo=None)
-    return now
+    return check_time(name, now, owner, given)
 
 
-def check_by(by: Any, owner: str) -> str:
-    """Whoever acts, stripped; refused when missing or empty (留痕).
+def check_by(by: Any, owner: str, name: str = "by") -> str:
+    """Whoever acts, stripped; refused when missing or empty (留痕), or when
+    it does not fit the ``actor`` column (see :func:`~anxin.cases.limits.check_name`).
 
     Examples
     --------
     >>> check_by(" 张三 ", "move")
     '张三'
     """
-    ok = isinstance(by, str) and by.strip() != ""
-    check_param(
-        "by",
-        by,
-        owner,
-        "the non-empty name of the person or service acting (留痕: every "
-        "change names its actor), e.g. by='张三'",
-        ok,
-    )
-    return str(by).strip()
+    text = by.strip() if isinstance(by, str) else ""
+    if not text:
+        refuse(
+            name,
+            by,
+            owner,
+            "the non-empty name of the person or service acting (留痕: every "
+            "change names its actor), e.g. by='张三'",
+        )
+    return check_name(name, text, owner)
 
 
 def jsonable(value: Any) -> Any:

@@ -1,33 +1,51 @@
 """``anxin cases ...``: the handling chain on the command line.
 
 Every command takes ``--db URL`` (default ``ANXIN_CASES_URL``, else
-``sqlite:///$ANXIN_HOME/cases.db``). Errors in the input (unknown case or
-state, missing actor, a scores file breaking the contract) exit with code 2
-and leave the store unchanged: the commands raise anxin's errors and
-:func:`anxin.cli.main` maps them. ``anxin.cli`` adds :data:`cases_app` as the
-``cases`` group; this module never imports it.
+``sqlite:///$ANXIN_HOME/cases.db``) and checks its arguments before it opens
+the store. Errors in the input (unknown case or state, missing actor, a value
+outside :mod:`anxin.cases.limits`, a scores file breaking the contract) exit
+with code 2 and leave the store unchanged; a store that cannot be opened or a
+file that cannot be written exits with code 1; ``verify`` exits with
+:data:`~anxin.cases.integrity.TAMPERED_EXIT_CODE` (3) when the audit trail
+was tampered with. The commands raise anxin's errors and
+:func:`anxin.cli.main` maps them. Text from the store is printed as text,
+never as markup, with control characters shown escaped. ``anxin.cli`` adds
+:data:`cases_app` as the ``cases`` group; this module never imports it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-import pandas as pd
 import typer
-from rich import box
-from rich.table import Table
 
 from anxin._console import console
 from anxin._params import check_param
-from anxin.cases.outcomes import FieldStats
-from anxin.cases.records import Case
+from anxin.cases._values import as_datetime, check_by
+from anxin.cases.database import parse_url
+from anxin.cases.exports import check_output, write_frame
+from anxin.cases.history import check_export_path, export_history
+from anxin.cases.limits import check_integer
+from anxin.cases.moves import check_move
+from anxin.cases.records import check_filters
 from anxin.cases.reporting import log_field_performance
 from anxin.cases.scores import read_scores
+from anxin.cases.states import CASE_LEVELS
 from anxin.cases.store import CaseStore
-from anxin.levels import styled
+from anxin.cases.views import (
+    case_table,
+    level_text,
+    plain,
+    print_integrity,
+    print_stats,
+    say,
+    titled_table,
+    when,
+)
 
 __all__ = ["cases_app"]
 
@@ -58,16 +76,15 @@ NowOpt = Annotated[
 ]
 
 
-def _when(value: Any, *, short: bool = False) -> str:
-    if value is None or pd.isna(value):
-        return "-"
-    if isinstance(value, _dt.datetime):
-        return value.strftime("%m-%d %H:%M" if short else "%Y-%m-%d %H:%M")
-    return str(value)
-
-
-def _table(title: str, **kwargs: Any) -> Table:
-    return Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, **kwargs)
+def _first(
+    command: str, *, db: str | None = None, now: str | None = None
+) -> _dt.datetime:
+    """Check the options every command shares before any work; return ``now``
+    as a time."""
+    owner = f"anxin cases {command}"
+    if db is not None:
+        parse_url(db, "--db", owner)
+    return as_datetime(now, "--now", owner)
 
 
 @cases_app.command("open")
@@ -95,9 +112,18 @@ def open_cmd(
 
     Example: anxin cases open --scores out/scores.parquet --min-level orange
     """
+    at = _first("open", db=db, now=now)
+    check_param(
+        "--min-level",
+        min_level,
+        "anxin cases open",
+        f"one of {list(CASE_LEVELS)}",
+        min_level in CASE_LEVELS,
+    )
+    by = check_by(by, "anxin cases open", "--by")
     frame = read_scores(scores)
     with CaseStore(db) as store:
-        result = store.open_from_scores(frame, min_level=min_level, now=now, by=by)
+        result = store.open_from_scores(frame, min_level=min_level, now=at, by=by)
     console.print(
         f"opened {result.opened}, escalated {result.escalated}, unchanged "
         f"{result.unchanged} ({result.below_min_level} rows below {min_level})"
@@ -122,9 +148,11 @@ def list_cmd(
 
     Example: anxin cases list --status new --level red
     """
+    _first("list", db=db)
+    check_filters(status, level, unit)
     with CaseStore(db) as store:
         frame = store.list(status=status, level=level, unit=unit)
-    table = _table(f"Cases / 案件 ({len(frame)})")
+    table = titled_table(f"Cases / 案件 ({len(frame)})")
     for column in ("id", "enterprise", "level", "status", "unit", "due", "esc."):
         table.add_column(
             column,
@@ -135,54 +163,14 @@ def list_cmd(
     for rec in frame.itertuples():
         table.add_row(
             str(rec.id),
-            str(rec.enterprise_id),
-            styled(str(rec.level)),
-            str(rec.status),
-            str(rec.unit),
-            _when(rec.due_at, short=True),
+            plain(rec.enterprise_id),
+            level_text(rec.level),
+            plain(rec.status),
+            plain(rec.unit),
+            when(rec.due_at, short=True),
             str(rec.escalations),
         )
     console.print(table)
-
-
-def _case_table(case: Case) -> Table:
-    table = _table(f"Case / 案件 {case.id}", show_header=False)
-    table.add_column("field", style="bold")
-    table.add_column("value")
-    rows: list[tuple[str, str]] = [
-        ("enterprise / 企业", case.enterprise_id),
-        (
-            "status / 状态",
-            f"{case.status}  (next: {', '.join(case.allowed_next) or '-'})",
-        ),
-        (
-            "level / 等级",
-            f"{styled(case.level)}  score {case.score:.3f}  as of {case.as_of}",
-        ),
-        ("model / 模型", f"{case.model_name} v{case.model_version}"),
-        ("unit / 责任单位", case.unit),
-        ("grid / 网格", case.grid or "-"),
-        ("industry, region", f"{case.industry or '-'}, {case.region or '-'}"),
-        ("deadline / 时限", f"{case.stage or '-'} due {_when(case.due_at)}"),
-        ("escalations / 督办", str(case.escalations)),
-        (
-            "version",
-            f"{case.version} (changed {_when(case.updated_at)} by {case.updated_by})",
-        ),
-    ]
-    if case.outcome:
-        figures = (
-            f", {case.workers_affected} workers, {case.amount_owed:,.0f} CNY"
-            if case.workers_affected is not None and case.amount_owed is not None
-            else ""
-        )
-        rows.append(("outcome / 核查结果", f"{case.outcome}{figures}"))
-    for reason in case.reasons:
-        text = reason.get("text_zh") or reason.get("text_en") or reason.get("feature")
-        rows.append(("reason / 原因", str(text)))
-    for key, value in rows:
-        table.add_row(key, value)
-    return table
 
 
 @cases_app.command("show")
@@ -194,22 +182,24 @@ def show_cmd(
 
     Example: anxin cases show 12
     """
+    _first("show", db=db)
+    check_integer("CASE_ID", case_id, "anxin cases show")
     with CaseStore(db) as store:
         case = store.get(case_id)
         history = store.history(case_id)
-    console.print(_case_table(case))
-    table = _table("History / 处置记录")
+    console.print(case_table(case))
+    table = titled_table("History / 处置记录")
     for column in ("seq", "at", "actor", "action", "from", "to", "note"):
         table.add_column(column, no_wrap=column in ("seq", "at", "action"))
     for rec in history.itertuples():
         table.add_row(
             str(rec.seq),
-            _when(rec.at),
-            str(rec.actor),
-            str(rec.action),
-            str(rec.from_state or "-"),
-            str(rec.to_state or "-"),
-            str(rec.note or ""),
+            when(rec.at),
+            plain(rec.actor),
+            plain(rec.action),
+            plain(rec.from_state or "-"),
+            plain(rec.to_state or "-"),
+            plain(rec.note or ""),
         )
     console.print(table)
 
@@ -254,26 +244,28 @@ def move_cmd(
 
     Example: anxin cases move 12 --to confirmed --by 李核查 --workers 23 --amount 186000
     """
-    check_param(
-        "--by",
-        by,
-        "anxin cases move",
-        "the name of who acts (every change names its actor), e.g. --by 张三",
-        by is not None and by.strip() != "",
+    at = _first("move", db=db, now=now)
+    by = check_by(by, "anxin cases move", "--by")
+    check_move(
+        case_id,
+        to,
+        note=note,
+        expected_version=expected_version,
+        workers_affected=workers,
+        amount_owed=amount,
     )
-    assert by is not None
     with CaseStore(db) as store:
         case = store.move(
             case_id,
             to,
             by=by,
             note=note,
-            now=now,
+            now=at,
             expected_version=expected_version,
             workers_affected=workers,
             amount_owed=amount,
         )
-    due = f", {case.stage} due {_when(case.due_at)}" if case.stage else ""
+    due = f", {case.stage} due {when(case.due_at)}" if case.stage else ""
     console.print(f"case {case.id}: {case.status} (version {case.version}{due})")
 
 
@@ -289,9 +281,11 @@ def overdue_cmd(
 
     Example: anxin cases overdue --now "2026-07-03 09:00"
     """
+    at = _first("overdue", db=db, now=now)
+    by = check_by(by, "anxin cases overdue", "--by")
     with CaseStore(db) as store:
-        frame = store.overdue(now, by=by)
-    table = _table(f"Overdue / 超时 ({len(frame)})")
+        frame = store.overdue(at, by=by)
+    table = titled_table(f"Overdue / 超时 ({len(frame)})")
     for column in ("id", "enterprise", "level", "stage", "unit", "late h", "esc."):
         table.add_column(
             column,
@@ -304,34 +298,14 @@ def overdue_cmd(
         new = " [bold]new[/bold]" if rec.newly_escalated else ""
         table.add_row(
             str(rec.id),
-            str(rec.enterprise_id),
-            styled(str(rec.level)),
-            str(rec.stage),
-            str(rec.unit),
+            plain(rec.enterprise_id),
+            level_text(rec.level),
+            plain(rec.stage),
+            plain(rec.unit),
             f"{rec.hours_overdue:.1f}",
             f"{rec.escalations}{new}",
         )
     console.print(table)
-
-
-def _write_frame(frame: pd.DataFrame, out: Path) -> None:
-    suffix = out.suffix.lower()
-    check_param(
-        "--out",
-        str(out),
-        "anxin cases outcomes",
-        "a .csv, .parquet or .json file",
-        suffix in (".csv", ".parquet", ".json"),
-    )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        frame.to_csv(out, index=False, encoding="utf-8")
-    elif suffix == ".parquet":
-        frame.to_parquet(out, index=False)
-    else:
-        frame.to_json(
-            out, orient="records", force_ascii=False, date_format="iso", indent=1
-        )
 
 
 @cases_app.command("outcomes")
@@ -344,17 +318,21 @@ def outcomes_cmd(
     """Export verified outcomes (confirmed arrears and false alarms).
 
     Confirmed outcomes are new labels: merge them into events with
-    anxin.cases.merge_outcomes before the next training run.
+    anxin.cases.merge_outcomes before the next training run. Text cells of a
+    CSV that a spreadsheet would read as a formula get a leading '.
 
     Example: anxin cases outcomes --out outcomes.csv
     """
+    _first("outcomes", db=db)
+    suffixes = (".csv", ".parquet", ".json")
+    check_output(out, "anxin cases outcomes", suffixes, "--out")
     with CaseStore(db) as store:
         frame = store.outcomes()
-    _write_frame(frame, out)
+    path = write_frame(frame, out, "anxin cases outcomes", "--out")
     confirmed = int((frame["outcome"] == "confirmed").sum())
-    console.print(
+    say(
         f"{len(frame)} outcomes ({confirmed} confirmed, {len(frame) - confirmed} "
-        f"false alarms) -> {out}"
+        f"false alarms) -> {path}"
     )
 
 
@@ -370,56 +348,19 @@ def history_cmd(
 ) -> None:
     """Export the audit trail (every change of every case) to CSV or JSON.
 
+    Text cells of a CSV that a spreadsheet would read as a formula get a
+    leading '; anxin.cases.read_history reads the file back unchanged.
+
     Example: anxin cases history --out history.csv
     """
+    _first("history", db=db)
+    check_export_path(out, "anxin cases history", "--out")
+    if case_id is not None:
+        check_integer("--case", case_id, "anxin cases history")
     with CaseStore(db) as store:
-        path = store.export_history(out, case_id)
-        n = len(store.history(case_id))
-    console.print(f"{n} history rows -> {path}")
-
-
-def _print_stats(stats: FieldStats) -> None:
-    rate = "-" if stats.hit_rate is None else f"{stats.hit_rate:.1%}"
-    median = (
-        "-"
-        if stats.median_hours_to_close is None
-        else f"{stats.median_hours_to_close:.1f} h"
-    )
-    console.print(
-        f"cases {stats.n_cases}, open {stats.n_open}, overdue {stats.n_overdue}; "
-        f"verified {stats.n_verified}, confirmed {stats.n_confirmed}, hit rate "
-        f"{rate}; median time to close {median}"
-    )
-    levels = _table("Hit rate by level / 分级命中率")
-    for column in ("level", "verified", "confirmed", "false alarms", "hit rate"):
-        levels.add_column(column)
-    for rec in stats.by_level.reset_index().to_dict("records"):
-        levels.add_row(
-            styled(str(rec["level"])),
-            str(rec["verified"]),
-            str(rec["confirmed"]),
-            str(rec["false_alarm"]),
-            "-" if pd.isna(rec["hit_rate"]) else f"{rec['hit_rate']:.1%}",
-        )
-    console.print(levels)
-    models = _table("Hit rate by model / 分模型命中率")
-    for column in ("model", "version", "verified", "confirmed", "hit rate"):
-        models.add_column(column)
-    for model in stats.by_model.to_dict("records"):
-        models.add_row(
-            str(model["model_name"]),
-            str(model["model_version"]),
-            str(model["verified"]),
-            str(model["confirmed"]),
-            f"{model['hit_rate']:.1%}",
-        )
-    console.print(models)
-    states = _table("Cases by state / 各环节案件数")
-    states.add_column("state")
-    states.add_column("cases", justify="right")
-    for state, count in stats.by_status.to_dict().items():
-        states.add_row(str(state), str(count))
-    console.print(states)
+        frame = store.history(case_id)
+    path = export_history(frame, out)
+    say(f"{len(frame)} history rows -> {path}")
 
 
 @cases_app.command("stats")
@@ -442,12 +383,51 @@ def stats_cmd(
 
     Example: anxin cases stats --mlflow
     """
+    at = _first("stats", db=db, now=now)
     with CaseStore(db) as store:
-        stats = store.stats(now)
-        run_id = log_field_performance(store, tracking_uri, now=now) if mlflow else None
+        stats = store.stats(at)
+        run_id = log_field_performance(store, tracking_uri, now=at) if mlflow else None
     if as_json:
         console.print_json(json.dumps(stats.metrics()))
     else:
-        _print_stats(stats)
+        print_stats(stats)
     if run_id is not None:
         console.print(f"logged to MLflow run {run_id}")
+
+
+@cases_app.command("verify")
+def verify_cmd(
+    case_id: Annotated[
+        int | None, typer.Option("--case", help="Only this case.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the findings as JSON.")
+    ] = False,
+    db: DbOpt = None,
+) -> None:
+    """Check the audit trail's hash chain: exit 0 if intact, 3 if tampered with.
+
+    Every history row's hash is recomputed and compared with the stored one,
+    with the next row's link and with the case's version: an edited, deleted,
+    rewritten or inserted row is reported with its case and seq. Keep the
+    digest printed when intact outside the database.
+
+    Example: anxin cases verify
+    """
+    _first("verify", db=db)
+    if case_id is not None:
+        check_integer("--case", case_id, "anxin cases verify")
+    with CaseStore(db) as store:
+        report = store.verify(case_id)
+    if as_json:
+        found = {
+            "intact": report.intact,
+            "cases": len(report.cases),
+            "rows": report.rows,
+            "digest": report.digest,
+            "problems": [dataclasses.asdict(p) for p in report.problems],
+        }
+        console.print_json(json.dumps(found, ensure_ascii=False))
+    else:
+        print_integrity(report)
+    report.raise_if_tampered()

@@ -1,9 +1,11 @@
 """The audit trail (全程留痕): writing, reading and exporting history rows.
 
 ``case_history`` is append-only: every change of a case is a row, nothing is
-updated or deleted. ``seq`` runs 1, 2, ... per case and equals the case's
-``version`` after that change. The stored column ``actor`` holds whoever
-acted (``by`` in the Python API and on the command line).
+updated or deleted (triggers refuse it), and each row is chained to the
+case's previous one by its hash (:mod:`anxin.cases.integrity`). ``seq`` runs
+1, 2, ... per case and equals the case's ``version`` after that change. The
+stored column ``actor`` holds whoever acted (``by`` in the Python API and on
+the command line).
 """
 
 from __future__ import annotations
@@ -20,13 +22,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from anxin._params import check_param
-from anxin.cases._values import jsonable, load_json
+from anxin.cases._values import chunks, jsonable, load_json
+from anxin.cases.exports import check_output, neutralised, restored, write_atomically
+from anxin.cases.integrity import chained
 from anxin.cases.schema import HISTORY
 from anxin.exceptions import ContractError
 
 __all__ = [
     "HISTORY_COLUMNS",
     "append_row",
+    "append_rows",
     "check_export_path",
     "export_history",
     "history_frame",
@@ -36,8 +41,19 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Columns of :meth:`~anxin.cases.CaseStore.history`.
-HISTORY_COLUMNS: tuple[str, ...] = tuple(c.name for c in HISTORY.columns)
+#: Columns of :meth:`~anxin.cases.CaseStore.history` (the hash columns are
+#: checked by :meth:`~anxin.cases.CaseStore.verify`, not shown).
+HISTORY_COLUMNS: tuple[str, ...] = (
+    "case_id",
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "from_state",
+    "to_state",
+    "note",
+    "details",
+)
 
 
 def append_row(
@@ -54,24 +70,56 @@ def append_row(
     details: dict[str, Any] | None = None,
 ) -> None:
     """Append one history row (in the caller's transaction)."""
-    conn.execute(
-        sa.insert(HISTORY).values(
-            case_id=case_id,
-            seq=seq,
-            at=at,
-            actor=by,
-            action=action,
-            from_state=from_state,
-            to_state=to_state,
-            note=note,
-            details=jsonable(details or {}),
-        )
+    append_rows(
+        conn,
+        [
+            {
+                "case_id": case_id,
+                "seq": seq,
+                "at": at,
+                "actor": by,
+                "action": action,
+                "from_state": from_state,
+                "to_state": to_state,
+                "note": note,
+                "details": details,
+            }
+        ],
     )
+
+
+def append_rows(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Append history rows (:data:`HISTORY_COLUMNS`, ``actor`` holding who
+    acted) in the caller's transaction, each chained to its case's previous
+    row by its hash (:mod:`anxin.cases.integrity`).
+
+    The previous row of a case is read in the same transaction, after the
+    caller's version-checked update of the case: it is the row that made the
+    version the caller read, so it is final.
+    """
+    ordered = sorted(
+        ({**r, "details": jsonable(r["details"] or {})} for r in rows),
+        key=lambda r: (int(r["case_id"]), int(r["seq"])),
+    )
+    keys = {(int(r["case_id"]), int(r["seq"])) for r in ordered}
+    wanted = sorted({(c, s - 1) for c, s in keys if s > 1} - keys)
+    previous: dict[tuple[int, int], str | None] = {}
+    for chunk in chunks(wanted, 500):
+        found = conn.execute(
+            sa.select(HISTORY.c.case_id, HISTORY.c.seq, HISTORY.c.row_hash).where(
+                sa.tuple_(HISTORY.c.case_id, HISTORY.c.seq).in_(chunk)
+            )
+        )
+        previous.update(((int(c), int(s)), h) for c, s, h in found)
+    if ordered:
+        conn.execute(sa.insert(HISTORY), chained(ordered, previous))
 
 
 def read_rows(conn: Connection, case_id: int | None = None) -> pd.DataFrame:
     """History rows, oldest first: one case's, or every case's."""
-    query = sa.select(HISTORY).order_by(HISTORY.c.case_id, HISTORY.c.seq)
+    query = sa.select(*(HISTORY.c[c] for c in HISTORY_COLUMNS)).order_by(
+        HISTORY.c.case_id, HISTORY.c.seq
+    )
     if case_id is not None:
         query = query.where(HISTORY.c.case_id == int(case_id))
     rows = conn.execute(query).all()
@@ -100,41 +148,39 @@ def history_frame(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     )
 
 
-def check_export_path(path: str | Path) -> None:
-    """Refuse an export path that does not end in ``.csv`` or ``.json``."""
-    check_param(
-        "path",
-        str(path),
-        "export_history",
-        "a file name ending in .csv or .json",
-        Path(path).suffix.lower() in (".csv", ".json"),
-    )
+def check_export_path(
+    path: str | Path, owner: str = "export_history", name: str = "path"
+) -> Path:
+    """Refuse an export path that does not end in ``.csv`` or ``.json``, or
+    is a directory."""
+    return check_output(path, owner, (".csv", ".json"), name)
 
 
 def export_history(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write a history frame to ``path``, atomically.
 
     ``path`` ends in ``.csv`` or ``.json`` (see :func:`check_export_path`).
-    CSV holds ``details`` as JSON text; JSON is a list of records. Both are
-    UTF-8 and read back by :func:`read_history`.
+    CSV holds ``details`` as JSON text, every text cell neutralised for
+    spreadsheets (:mod:`anxin.cases.exports`); JSON is a list of records.
+    Both are UTF-8 and read back by :func:`read_history`.
     """
-    check_export_path(path)
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
+    target = check_export_path(path)
     out = frame.assign(
         at=frame["at"].map(lambda t: t.isoformat(sep=" ")),
         details=[json.dumps(d, ensure_ascii=False) for d in frame["details"]],
     )
-    if target.suffix.lower() == ".csv":
-        out.to_csv(tmp, index=False, encoding="utf-8")
-    else:
+
+    def write(tmp: Path) -> None:
+        if target.suffix.lower() == ".csv":
+            neutralised(out).to_csv(tmp, index=False, encoding="utf-8")
+            return
         records = out.assign(details=frame["details"]).to_dict(orient="records")
         tmp.write_text(
             json.dumps(jsonable(records), ensure_ascii=False, indent=1),
             encoding="utf-8",
         )
-    tmp.replace(target)
+
+    write_atomically(target, write)
     logger.info("history: %d rows -> %s", len(frame), target)
     return target
 
@@ -166,7 +212,7 @@ def read_history(path: str | Path) -> pd.DataFrame:
             source, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8"
         )
         records: list[dict[str, Any]] = [
-            {str(k): v for k, v in rec.items()}
+            {str(k): restored(v) for k, v in rec.items()}
             for rec in raw.astype(object).where(raw.notna(), None).to_dict("records")
         ]
     else:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from alembic.operations import Operations
 
 __all__ = [
+    "APPEND_ONLY_MESSAGE",
     "MIGRATIONS",
     "SCHEMA_MIGRATIONS",
     "Migration",
@@ -211,6 +212,96 @@ def _m0003_one_open_case_per_enterprise(op: Operations) -> None:
     op.create_index("ix_cases_due_at", "cases", ["due_at"])
 
 
+#: What the append-only triggers say when they refuse a change.
+APPEND_ONLY_MESSAGE = (
+    "case_history is append-only: its rows cannot be updated or deleted; "
+    "record a correction as a new change of the case"
+)
+
+_SQLITE_TRIGGERS = [
+    f"""CREATE TRIGGER case_history_no_{verb} BEFORE {verb.upper()} ON case_history
+    BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END"""
+    for verb in ("update", "delete")
+]
+_POSTGRES_TRIGGERS = [
+    f"""CREATE FUNCTION case_history_append_only() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}';
+    END
+    $$""",
+    """CREATE TRIGGER case_history_no_update_delete
+    BEFORE UPDATE OR DELETE ON case_history
+    FOR EACH ROW EXECUTE FUNCTION case_history_append_only()""",
+    """CREATE TRIGGER case_history_no_truncate
+    BEFORE TRUNCATE ON case_history
+    FOR EACH STATEMENT EXECUTE FUNCTION case_history_append_only()""",
+]
+
+
+def _m0004_history_hash_chain(op: Operations) -> None:
+    """A hash chain over ``case_history``; triggers refusing UPDATE/DELETE.
+
+    Rows written before get their hashes here, case by case in ``seq`` order,
+    as :mod:`anxin.cases.integrity` (scheme ``anxin-case-history-v1``) would
+    have written them, so an upgraded store verifies intact. ``row_hash`` is
+    then made ``NOT NULL``: code that does not chain its rows (an older
+    anxin) cannot append to the history any more. On SQLite that recreates
+    the table (Alembic's batch mode), so the triggers come last; a later
+    migration that recreates ``case_history`` must create them again.
+    """
+    op.add_column("case_history", sa.Column("prev_hash", sa.String(64)))
+    op.add_column("case_history", sa.Column("row_hash", sa.String(64)))
+    conn = op.get_bind()
+    _backfill_0004(conn)
+    with op.batch_alter_table("case_history") as batch:
+        batch.alter_column("row_hash", existing_type=sa.String(64), nullable=False)
+    statements = {"sqlite": _SQLITE_TRIGGERS, "postgresql": _POSTGRES_TRIGGERS}
+    for statement in statements[conn.dialect.name]:
+        conn.exec_driver_sql(statement)
+
+
+def _backfill_0004(conn: Connection) -> None:
+    # Against the 0004 shape (reflected); times and JSON read as their stored
+    # text, as anxin.cases.integrity.verify_history reads them.
+    from anxin.cases.integrity import decoded, row_hash
+
+    history = sa.Table("case_history", sa.MetaData(), autoload_with=conn)
+    columns = [
+        sa.cast(c, sa.Text).label(c.name) if c.name in ("at", "details") else c
+        for c in history.columns
+        if c.name not in ("prev_hash", "row_hash")
+    ]
+    rows = conn.execute(
+        sa.select(*columns).order_by(history.c.case_id, history.c.seq)
+    ).all()
+    last: dict[int, str] = {}  # case -> hash of its latest row so far
+    hashed = []
+    for raw in rows:
+        row = decoded(dict(raw._mapping))
+        row["prev_hash"] = last.get(row["case_id"])
+        if row.get("undecodable"):  # not written by anxin: verify will say so
+            logger.warning("0004: case %s row %s unreadable", *raw[:2])
+            digest = "0" * 64
+        else:
+            digest = row_hash(row)
+        last[row["case_id"]] = digest
+        hashed.append(
+            {"c": row["case_id"], "s": row["seq"], "p": row["prev_hash"], "h": digest}
+        )
+    if hashed:
+        conn.execute(
+            sa.update(history)
+            .where(
+                history.c.case_id == sa.bindparam("c"),
+                history.c.seq == sa.bindparam("s"),
+            )
+            .values(prev_hash=sa.bindparam("p"), row_hash=sa.bindparam("h")),
+            hashed,
+        )
+        logger.info("0004: hashed %d history rows written before", len(hashed))
+
+
 #: Every migration, in the order they apply.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -227,6 +318,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "0003_one_open_case_per_enterprise",
         "partial unique index: one open case per enterprise; due_at index",
         _m0003_one_open_case_per_enterprise,
+    ),
+    Migration(
+        "0004_history_hash_chain",
+        "hash chain over case_history (prev_hash, row_hash); append-only triggers",
+        _m0004_history_hash_chain,
     ),
 )
 
@@ -290,8 +386,9 @@ def upgrade(engine: Engine, target: str | None = None) -> list[str]:
     >>> engine = make_engine("sqlite://")
     >>> upgrade(engine, target="0001_initial")
     ['0001_initial']
-    >>> upgrade(engine)
-    ['0002_outcomes_and_escalation', '0003_one_open_case_per_enterprise']
+    >>> upgrade(engine)  # doctest: +NORMALIZE_WHITESPACE
+    ['0002_outcomes_and_escalation', '0003_one_open_case_per_enterprise',
+     '0004_history_hash_chain']
     >>> upgrade(engine)
     []
     """

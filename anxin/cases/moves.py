@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-import math
-import numbers
 from typing import Any
 
 from sqlalchemy.engine import Engine, Row
 
 from anxin._params import check_param
 from anxin.cases.history import append_row
+from anxin.cases.limits import check_amount, check_integer, check_note
 from anxin.cases.records import Case, conflict, fetch_row, update_row
 from anxin.cases.states import (
     OUTCOMES,
@@ -44,36 +43,26 @@ def check_move(
 ) -> None:
     """Refuse a move whose arguments are wrong, whatever the case's state.
 
+    Every value is held to :mod:`anxin.cases.limits`, so SQLite and
+    PostgreSQL refuse the same moves.
+
     Raises
     ------
     IllegalTransitionError
         ``to`` is not a state.
     InvalidParameterError
-        A bad note or version, missing or invalid workers and amount.
+        A bad case id, note or version, missing or invalid workers and amount.
     """
-    check_param("note", note, "move", "a str", isinstance(note, str))
+    check_integer("case_id", case_id, "move")
+    check_note(note, "move")
     check_state(to, case_id)
     figures = workers_affected is not None or amount_owed is not None
     if to == "confirmed" or (to == "resolved" and figures):
-        check_param(
-            "workers_affected",
-            workers_affected,
-            f"move to {to!r}",
-            "an int >= 1 (workers owed wages, 涉及人数)",
-            isinstance(workers_affected, numbers.Integral)
-            and not isinstance(workers_affected, bool)
-            and workers_affected >= 1,
+        owner = f"move to {to!r}"
+        check_integer(
+            "workers_affected", workers_affected, owner, "workers owed wages, 涉及人数"
         )
-        check_param(
-            "amount_owed",
-            amount_owed,
-            f"move to {to!r}",
-            "a number > 0 (wages owed in CNY, 欠薪金额)",
-            isinstance(amount_owed, numbers.Real)
-            and not isinstance(amount_owed, bool)
-            and math.isfinite(float(amount_owed))
-            and float(amount_owed) > 0,
-        )
+        check_amount("amount_owed", amount_owed, owner, "wages owed in CNY, 欠薪金额")
     elif figures:
         check_param(
             "workers_affected/amount_owed",
@@ -82,17 +71,8 @@ def check_move(
             "given only when moving to 'confirmed' (or corrected at 'resolved')",
             False,
         )
-    check_param(
-        "expected_version",
-        expected_version,
-        "move",
-        "an int or None",
-        expected_version is None
-        or (
-            isinstance(expected_version, numbers.Integral)
-            and not isinstance(expected_version, bool)
-        ),
-    )
+    if expected_version is not None:
+        check_integer("expected_version", expected_version, "move")
 
 
 def move_case(

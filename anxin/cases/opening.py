@@ -18,10 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, Row
 
 from anxin.cases._values import chunks, jsonable
+from anxin.cases.history import append_rows
 from anxin.cases.records import update_row
 from anxin.cases.routing import Routing
-from anxin.cases.schema import CASES, HISTORY
-from anxin.cases.scores import reasons_cell, validate_scores
+from anxin.cases.schema import CASES
+from anxin.cases.scores import check_text, reasons_cell, validate_scores
 from anxin.cases.states import LEVEL_RANK, STAGE_OF_STATE, Deadlines, due_at
 from anxin.exceptions import CaseConflictError
 
@@ -195,6 +196,7 @@ def open_cases(
     # Oldest month first (escalations apply in order); within a month by
     # rank, so case ids follow the risk ranking.
     flagged = flagged.sort_values(["as_of", "rank", "enterprise_id"], kind="stable")
+    check_text(flagged)
     if "reasons" in flagged.columns:
         reasons = [reasons_cell(v, i) for i, v in flagged["reasons"].items()]
     else:
@@ -334,9 +336,5 @@ def _write(
         update_row(conn, draft.row, draft.values, by=by, now=now, bump=draft.raises)
         escalated_ids.append(draft.row.id)
         history += draft.history_rows(draft.row.id, first_seq=draft.row.version + 1)
-    if history:
-        conn.execute(
-            sa.insert(HISTORY),
-            [{**h, "at": now, "actor": by, "note": ""} for h in history],
-        )
+    append_rows(conn, [{**h, "at": now, "actor": by, "note": ""} for h in history])
     return opened_ids, escalated_ids

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import numbers
 from typing import Any
 
 import pandas as pd
@@ -18,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine, Row
 
 from anxin._params import check_param
 from anxin.cases._values import load_json, typed
+from anxin.cases.limits import check_integer, check_name
 from anxin.cases.schema import CASES
 from anxin.cases.states import CASE_LEVELS, STAGE_OF_STATE, STATES, TRANSITIONS
 from anxin.exceptions import CaseConflictError, UnknownCaseError
@@ -25,6 +25,7 @@ from anxin.exceptions import CaseConflictError, UnknownCaseError
 __all__ = [
     "LIST_COLUMNS",
     "Case",
+    "check_filters",
     "conflict",
     "fetch_row",
     "list_cases",
@@ -113,13 +114,7 @@ def fetch_row(conn: Connection, case_id: int, store: str) -> Row[Any]:
     UnknownCaseError
         If there is no such case.
     """
-    check_param(
-        "case_id",
-        case_id,
-        "the case store",
-        "an int",
-        isinstance(case_id, numbers.Integral) and not isinstance(case_id, bool),
-    )
+    check_integer("case_id", case_id, "the case store")
     row = conn.execute(sa.select(CASES).where(CASES.c.id == int(case_id))).first()
     if row is None:
         raise UnknownCaseError(
@@ -200,19 +195,14 @@ LIST_COLUMNS: tuple[str, ...] = (
 )
 
 
-def list_cases(
-    engine: Engine,
-    status: str | None = None,
-    level: str | None = None,
-    unit: str | None = None,
-) -> pd.DataFrame:
-    """Cases as a frame (:data:`LIST_COLUMNS`), by id; see ``CaseStore.list``."""
-    query = sa.select(*(CASES.c[c] for c in LIST_COLUMNS)).order_by(CASES.c.id)
+def check_filters(
+    status: str | None = None, level: str | None = None, unit: str | None = None
+) -> None:
+    """Refuse a filter of :func:`list_cases` that can match no case."""
     if status is not None:
         check_param(
             "status", status, "list", f"one of {list(STATES)}", status in STATES
         )
-        query = query.where(CASES.c.status == status)
     if level is not None:
         check_param(
             "level",
@@ -221,6 +211,22 @@ def list_cases(
             f"one of {list(CASE_LEVELS)}",
             level in CASE_LEVELS,
         )
+    if unit is not None:
+        check_name("unit", unit, "list")
+
+
+def list_cases(
+    engine: Engine,
+    status: str | None = None,
+    level: str | None = None,
+    unit: str | None = None,
+) -> pd.DataFrame:
+    """Cases as a frame (:data:`LIST_COLUMNS`), by id; see ``CaseStore.list``."""
+    check_filters(status, level, unit)
+    query = sa.select(*(CASES.c[c] for c in LIST_COLUMNS)).order_by(CASES.c.id)
+    if status is not None:
+        query = query.where(CASES.c.status == status)
+    if level is not None:
         query = query.where(CASES.c.level == level)
     if unit is not None:
         # a whole unit name, alone or among joint units ("住建局+人社...")

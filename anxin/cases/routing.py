@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
+from anxin.cases.limits import check_name
+
 __all__ = [
     "DEFAULT_ROUTING_RULES",
     "HOUSING_UNIT",
@@ -50,6 +52,9 @@ class RoutingRule:
     industries: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        check_name("unit", self.unit, "RoutingRule")
+
     def matches(self, industry: str | None, region: str | None) -> bool:
         """Whether a case with this industry and region follows the rule."""
         if self.industries and industry not in self.industries:
@@ -90,6 +95,11 @@ class Routing:
     rules: tuple[RoutingRule, ...] = DEFAULT_ROUTING_RULES
     default_unit: str = LABOUR_INSPECTION_UNIT
     grids: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_name("default_unit", self.default_unit, "Routing")
+        for grid in self.grids.values():
+            check_name("grids", grid, "Routing")
 
     def route(self, industry: str | None, region: str | None) -> tuple[str, str | None]:
         """Return ``(unit, grid)`` for a case."""

@@ -51,7 +51,9 @@ CASES = sa.Table(
     sa.Column("closed_at", sa.DateTime, nullable=True),
 )
 
-#: Append-only audit trail: one row per change of a case (留痕).
+#: Append-only audit trail: one row per change of a case (留痕), each row
+#: chained to the case's previous one by its hash. Triggers refuse UPDATE
+#: and DELETE.
 HISTORY = sa.Table(
     "case_history",
     METADATA,
@@ -64,4 +66,7 @@ HISTORY = sa.Table(
     sa.Column("to_state", sa.String(16), nullable=True),
     sa.Column("note", sa.Text, nullable=False),
     sa.Column("details", sa.JSON, nullable=True),
+    # 0004_history_hash_chain (see anxin.cases.integrity)
+    sa.Column("prev_hash", sa.String(64), nullable=True),
+    sa.Column("row_hash", sa.String(64), nullable=False),
 )

@@ -17,10 +17,11 @@ import pandas as pd
 import pandera.errors as pa_errors
 
 from anxin.cases._values import jsonable
+from anxin.cases.limits import SCORES_TEXT_LIMITS, invalid_text, shown, text_problem
 from anxin.exceptions import ContractError
 from anxin.schemas import Scores
 
-__all__ = ["read_scores", "reasons_cell", "validate_scores"]
+__all__ = ["check_text", "read_scores", "reasons_cell", "validate_scores"]
 
 
 def read_scores(path: str | Path) -> pd.DataFrame:
@@ -133,6 +134,38 @@ def _scores_error(exc: pa_errors.SchemaErrors, scores: pd.DataFrame) -> Contract
         table="scores",
         column=first_column,
     )
+
+
+def check_text(scores: pd.DataFrame) -> None:
+    """Refuse text the case store cannot keep alike on SQLite and PostgreSQL.
+
+    Each column of :data:`~anxin.cases.limits.SCORES_TEXT_LIMITS` must fit
+    its column in the store and hold no control characters.
+
+    Raises
+    ------
+    ContractError
+        Naming the first offending column, row and value; nothing has been
+        written.
+    """
+    for column, max_length in SCORES_TEXT_LIMITS.items():
+        if column not in scores.columns:
+            continue
+        bad = invalid_text(scores[column], max_length=max_length)
+        if not bad.any():
+            continue
+        first = int(np.flatnonzero(bad.to_numpy())[0])
+        index, value = scores.index[first], scores[column].iloc[first]
+        why = text_problem(str(value), max_length=max_length)
+        raise ContractError(
+            f"scores: column {column!r} at index {index} holds {shown(value)} "
+            f"({why}); {int(bad.sum())} row(s) break this. The case store keeps "
+            f"at most {max_length} characters of UTF-8 text without control "
+            "characters there: fix these values in the scores, or re-create the "
+            "file with `anxin score`; no case was opened or changed.",
+            table="scores",
+            column=column,
+        )
 
 
 def reasons_cell(value: Any, row: object) -> list[Any]:

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import math
+import numbers
 from collections.abc import Mapping
 
 from anxin._params import check_param
+from anxin.cases.limits import MAX_DEADLINE_HOURS, MAX_DEADLINE_WORKING_DAYS
 from anxin.exceptions import IllegalTransitionError
 from anxin.schemas import LEVELS
 
@@ -171,6 +174,28 @@ class Deadline:
     hours: float = 0
     #: working days (Monday-Friday)
     working_days: int = 0
+
+    def __post_init__(self) -> None:
+        hours, days = self.hours, self.working_days
+        check_param(
+            "hours",
+            hours,
+            "Deadline",
+            f"a number in [0, {MAX_DEADLINE_HOURS}]",
+            isinstance(hours, numbers.Real)
+            and not isinstance(hours, bool)
+            and math.isfinite(float(hours))
+            and 0 <= float(hours) <= MAX_DEADLINE_HOURS,
+        )
+        check_param(
+            "working_days",
+            days,
+            "Deadline",
+            f"an int in [0, {MAX_DEADLINE_WORKING_DAYS}]",
+            isinstance(days, numbers.Integral)
+            and not isinstance(days, bool)
+            and 0 <= int(days) <= MAX_DEADLINE_WORKING_DAYS,
+        )
 
     def due(self, start: _dt.datetime) -> _dt.datetime:
         """When a stage that started at ``start`` is due."""

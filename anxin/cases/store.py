@@ -17,8 +17,10 @@ import sqlalchemy as sa
 
 from anxin._params import check_param
 from anxin.cases._values import as_datetime, check_by
-from anxin.cases.database import make_engine
+from anxin.cases.database import make_engine, parse_url, shown_url, unavailable
 from anxin.cases.history import check_export_path, export_history, read_rows
+from anxin.cases.integrity import IntegrityReport, verify_history
+from anxin.cases.limits import check_integer
 from anxin.cases.migrations import MIGRATIONS, applied_migrations, upgrade
 from anxin.cases.moves import check_move, move_case
 from anxin.cases.opening import OpenResult, open_cases
@@ -62,6 +64,14 @@ class CaseStore:
     migrations_applied : list of str
         Migrations this instance applied when it opened the database.
 
+    Raises
+    ------
+    InvalidParameterError
+        If ``url`` is not an SQLite or PostgreSQL URL.
+    StoreUnavailableError
+        If the database cannot be opened (exit code 1 on the command line):
+        the message names the URL without its password.
+
     Examples
     --------
     >>> import pandas as pd
@@ -93,16 +103,21 @@ class CaseStore:
         routing: Routing | None = None,
         deadlines: Mapping[str, Mapping[str, Deadline]] | None = None,
     ) -> None:
+        if url is not None:
+            parse_url(url)  # refuses "" (which would mean the default store)
         self.url = url or get_config().cases_url
         _check_routing(routing, "CaseStore")
         self.routing = routing or Routing()
         self.deadlines = resolve_deadlines(deadlines)
         self.engine = make_engine(self.url)
-        self.migrations_applied = upgrade(self.engine)
+        try:
+            self.migrations_applied = upgrade(self.engine)
+        except sa.exc.DBAPIError as exc:
+            self.engine.dispose()
+            raise unavailable(self.url, exc) from exc
 
     def __repr__(self) -> str:
-        shown = sa.engine.make_url(self.url).render_as_string(hide_password=True)
-        return f"CaseStore({shown!r})"
+        return f"CaseStore({shown_url(self.url)!r})"
 
     def __enter__(self) -> CaseStore:
         return self
@@ -185,11 +200,55 @@ class CaseStore:
                 fetch_row(conn, case_id, repr(self))
             return read_rows(conn, case_id)
 
+    def verify(self, case_id: int | None = None) -> IntegrityReport:
+        """Check the audit trail's hash chain: was any history row edited,
+        deleted or inserted after it was written?
+
+        Each row's hash is recomputed from its content and compared with the
+        stored one and with the next row's link; each case's rows are
+        counted against its ``version`` (see :mod:`anxin.cases.integrity`).
+
+        Parameters
+        ----------
+        case_id : int, optional
+            Check one case; by default every case.
+
+        Returns
+        -------
+        IntegrityReport
+            ``intact``, the per-case results (``cases``: ``status`` is
+            ``ok``, ``edited``, ``deleted``, ``broken_link`` or ``inserted``)
+            and every problem with its case id and ``seq`` (``problems``).
+
+        Raises
+        ------
+        UnknownCaseError
+            If there is no case ``case_id``.
+        """
+        if case_id is not None:
+            check_integer("case_id", case_id, "verify")
+        report = verify_history(self.engine, case_id)
+        if case_id is not None and not report.cases:
+            with self.engine.connect() as conn:
+                fetch_row(conn, case_id, repr(self))  # raises UnknownCaseError
+        return report
+
     def export_history(self, path: str | Path, case_id: int | None = None) -> Path:
         """Write the audit trail to ``path`` (``.csv`` or ``.json``).
 
-        CSV holds ``details`` as JSON text; JSON is a list of records. Both are
-        UTF-8 and read back by :func:`~anxin.cases.read_history`.
+        CSV holds ``details`` as JSON text, with every text cell a spreadsheet
+        would read as a formula (``=``, ``+``, ``-``, ``@``, ...) given a
+        leading ``'`` (:mod:`anxin.cases.exports`); JSON is a list of records.
+        Both are UTF-8 and read back unchanged by
+        :func:`~anxin.cases.read_history`.
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``path`` is a directory or ends in neither ``.csv`` nor
+            ``.json``.
+        ExportError
+            If the file cannot be written (exit code 1 on the command line).
         """
         check_export_path(path)
         return export_history(self.history(case_id), path)
@@ -267,7 +326,9 @@ class CaseStore:
         Raises
         ------
         ContractError
-            If ``scores`` breaks the contract; nothing is written.
+            If ``scores`` breaks the contract, or a flagged row's text does not
+            fit the store (:data:`~anxin.cases.limits.SCORES_TEXT_LIMITS`);
+            nothing is written.
         CaseConflictError
             If another writer changed the same cases at the same moment;
             nothing is written and running again is safe.
@@ -339,7 +400,10 @@ class CaseStore:
             ``to`` is not a state, or not allowed from the current one; the
             message lists the allowed next states.
         InvalidParameterError
-            Missing actor, or missing / invalid workers and amount.
+            Missing actor, missing / invalid workers and amount, or a value
+            outside :mod:`anxin.cases.limits` (an actor over 200 characters,
+            a control character in the note, a time past 2099, ...): the same
+            on SQLite and PostgreSQL, checked before the database.
         CaseConflictError
             The case changed since ``expected_version`` (or since it was read).
         """

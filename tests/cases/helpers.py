@@ -116,10 +116,12 @@ def verified_world(store: CaseStore, enterprises: pd.DataFrame) -> list[int]:
 
 
 def schema_of(engine: sa.Engine) -> dict[str, Any]:
-    """Tables, columns, keys and indexes as the database itself reports them.
+    """Tables, columns, keys, indexes and triggers as the database itself
+    reports them.
 
     Columns and keys come from SQLAlchemy's reflection; indexes (with the
-    ``WHERE`` of partial ones) as the database's catalogue prints them.
+    ``WHERE`` of partial ones), triggers and (PostgreSQL) functions as the
+    database's catalogue prints them.
     """
     inspector = sa.inspect(engine)
     out: dict[str, Any] = {}
@@ -149,12 +151,26 @@ def schema_of(engine: sa.Engine) -> dict[str, Any]:
                 "SELECT sql FROM sqlite_master WHERE name = 'cases'"
             ).scalar()
             out["autoincrement"] = "AUTOINCREMENT" in (cases_sql or "")
+            triggers = conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+            ).all()
         else:
             rows = conn.exec_driver_sql(
                 "SELECT indexname, indexdef FROM pg_indexes "
                 "WHERE schemaname = current_schema()"
             ).all()
+            triggers = conn.exec_driver_sql(
+                "SELECT t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t "
+                "JOIN pg_class c ON c.oid = t.tgrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE NOT t.tgisinternal AND n.nspname = current_schema() "
+                "UNION ALL "
+                "SELECT p.proname, pg_get_functiondef(p.oid) FROM pg_proc p "
+                "JOIN pg_namespace n ON n.oid = p.pronamespace "
+                "WHERE n.nspname = current_schema()"
+            ).all()
     out["indexes"] = sorted((name, " ".join(sql.split())) for name, sql in rows)
+    out["triggers"] = sorted((name, " ".join(sql.split())) for name, sql in triggers)
     return out
 
 

@@ -84,6 +84,7 @@ def test_every_command_has_help_ending_in_an_example() -> None:
         "outcomes",
         "history",
         "stats",
+        "verify",
     }
     for name in names:
         assert run("cases", name, "--help") == 0
@@ -354,3 +355,295 @@ def test_stats_as_tables_and_to_mlflow(
 
     logged = MlflowClient(uri).get_run(run_id).data.metrics
     assert logged["field_hit_rate"] == 1.0
+
+
+# -- hostile arguments: a one-line message and exit 1 or 2, never a traceback --
+
+LONG = "x" * 5000
+#: (name, arguments after `anxin cases`, exit code). ``DB`` is a store with
+#: cases, ``DIR`` an existing directory, ``SCORES`` a good scores file,
+#: ``WIDE`` a scores file whose model name does not fit the store.
+HOSTILE: list[tuple[str, list[str], int]] = [
+    ("open: no scores file", ["open", "-s", "DIR/nowhere.parquet"], 2),
+    ("open: empty scores path", ["open", "-s", ""], 2),
+    ("open: empty level", ["open", "-s", "SCORES", "--min-level", ""], 2),
+    ("open: long actor", ["open", "-s", "SCORES", "--by", LONG], 2),
+    ("open: NUL actor", ["open", "-s", "SCORES", "--by", "a\x00b"], 2),
+    ("open: far future", ["open", "-s", "SCORES", "--now", "9999-12-31 23:00"], 2),
+    ("open: text too wide", ["open", "-s", "WIDE"], 2),
+    ("list: empty status", ["list", "--status", ""], 2),
+    ("list: markup level", ["list", "--level", "[/x]"], 2),
+    ("list: long unit", ["list", "--unit", LONG], 2),
+    ("list: NUL unit", ["list", "--unit", "\x00"], 2),
+    ("show: zero", ["show", "0"], 2),
+    ("show: huge id", ["show", "99999999999999999999999"], 2),
+    ("show: 1e23", ["show", "1e23"], 2),
+    ("show: negative id", ["show", "--", "-5"], 2),
+    ("show: empty id", ["show", ""], 2),
+    ("show: unknown", ["show", "99"], 2),
+    ("move: empty state", ["move", "1", "--to", "", "--by", "x"], 2),
+    ("move: markup state", ["move", "1", "--to", "[/x]", "--by", "x"], 2),
+    ("move: empty actor", ["move", "1", "--to", "dispatched", "--by", ""], 2),
+    ("move: long actor", ["move", "1", "--to", "dispatched", "--by", LONG], 2),
+    ("move: NUL actor", ["move", "1", "--to", "dispatched", "--by", "\x00"], 2),
+    ("move: not UTF-8", ["move", "1", "--to", "dispatched", "--by", "李\udcff"], 2),
+    (
+        "move: NUL note",
+        ["move", "1", "--to", "dispatched", "--by", "x", "--note", "\x00"],
+        2,
+    ),
+    (
+        "move: long note",
+        ["move", "1", "--to", "dispatched", "--by", "x", "--note", LONG * 3],
+        2,
+    ),
+    ("move: huge id", ["move", str(2**31), "--to", "dispatched", "--by", "x"], 2),
+    (
+        "move: workers 3e9",
+        [
+            "move",
+            "1",
+            "--to",
+            "confirmed",
+            "--by",
+            "x",
+            "--workers",
+            "3000000000",
+            "--amount",
+            "5",
+        ],
+        2,
+    ),
+    (
+        "move: workers 1e20",
+        [
+            "move",
+            "1",
+            "--to",
+            "confirmed",
+            "--by",
+            "x",
+            "--workers",
+            "1e20",
+            "--amount",
+            "5",
+        ],
+        2,
+    ),
+    (
+        "move: amount inf",
+        [
+            "move",
+            "1",
+            "--to",
+            "confirmed",
+            "--by",
+            "x",
+            "--workers",
+            "3",
+            "--amount",
+            "inf",
+        ],
+        2,
+    ),
+    (
+        "move: amount nan",
+        [
+            "move",
+            "1",
+            "--to",
+            "confirmed",
+            "--by",
+            "x",
+            "--workers",
+            "3",
+            "--amount",
+            "nan",
+        ],
+        2,
+    ),
+    (
+        "move: amount 1e400",
+        [
+            "move",
+            "1",
+            "--to",
+            "confirmed",
+            "--by",
+            "x",
+            "--workers",
+            "3",
+            "--amount",
+            "1e400",
+        ],
+        2,
+    ),
+    (
+        "move: huge version",
+        [
+            "move",
+            "1",
+            "--to",
+            "dispatched",
+            "--by",
+            "x",
+            "--expected-version",
+            str(2**40),
+        ],
+        2,
+    ),
+    (
+        "move: now garbage",
+        ["move", "1", "--to", "dispatched", "--by", "x", "--now", "yesterday"],
+        2,
+    ),
+    (
+        "move: now 9999",
+        ["move", "1", "--to", "dispatched", "--by", "x", "--now", "9999-12-31 23:00"],
+        2,
+    ),
+    (
+        "move: now empty",
+        ["move", "1", "--to", "dispatched", "--by", "x", "--now", ""],
+        2,
+    ),
+    ("overdue: now 9999", ["overdue", "--now", "9999-12-31 23:00"], 2),
+    ("overdue: year 1", ["overdue", "--now", "0001-01-01"], 2),
+    ("overdue: empty actor", ["overdue", "--by", ""], 2),
+    ("outcomes: empty path", ["outcomes", "--out", ""], 2),
+    ("outcomes: xlsx", ["outcomes", "--out", "DIR/o.xlsx"], 2),
+    ("outcomes: a directory", ["outcomes", "--out", "DIR/sub.csv"], 2),
+    ("outcomes: NUL path", ["outcomes", "--out", "DIR/o\x00.csv"], 2),
+    ("outcomes: unwritable", ["outcomes", "--out", "/proc/anxin/o.csv"], 1),
+    ("history: txt", ["history", "--out", "DIR/h.txt"], 2),
+    ("history: unwritable", ["history", "--out", "/proc/anxin/h.csv"], 1),
+    ("history: case 0", ["history", "--out", "DIR/h.csv", "--case", "0"], 2),
+    ("history: unknown case", ["history", "--out", "DIR/h.csv", "--case", "99"], 2),
+    ("stats: now garbage", ["stats", "--now", "garbage"], 2),
+    ("stats: now 9999", ["stats", "--now", "9999-12-31 23:00"], 2),
+    ("verify: case 0", ["verify", "--case", "0"], 2),
+    ("verify: unknown case", ["verify", "--case", "99"], 2),
+]
+#: Stores no command can open: (name, --db, exit code).
+HOSTILE_DBS: list[tuple[str, str, int]] = [
+    ("not a URL", "notaurl://x", 2),
+    ("unparseable", "::", 2),
+    ("empty", "", 2),
+    ("mysql", "mysql://u@h/x", 2),
+    ("unreachable postgres", "postgresql://postgres:pw@127.0.0.1:1/x", 1),
+    ("sqlite under /proc", "sqlite:////proc/anxin/y.db", 1),
+    ("sqlite directory", "sqlite:///DIR", 1),
+]
+#: One call of every command that is fine but for the store.
+EVERY_COMMAND: list[list[str]] = [
+    ["open", "-s", "SCORES"],
+    ["list"],
+    ["show", "1"],
+    ["move", "1", "--to", "dispatched", "--by", "x"],
+    ["overdue"],
+    ["outcomes", "--out", "DIR/o.csv"],
+    ["history", "--out", "DIR/h.csv"],
+    ["stats"],
+    ["verify"],
+]
+
+
+def _filled(args: list[str], tmp_path: Path, scores: pd.DataFrame) -> list[str]:
+    """``args`` with ``DIR``, ``SCORES`` and ``WIDE`` made real."""
+    (tmp_path / "sub.csv").mkdir(exist_ok=True)
+    good, wide = tmp_path / "scores.parquet", tmp_path / "wide.parquet"
+    scores.to_parquet(good)
+    scores.assign(model_name="m" * 300).to_parquet(wide)
+    names = {"SCORES": str(good), "WIDE": str(wide)}
+    return [names.get(a, a.replace("DIR", str(tmp_path))) for a in args]
+
+
+def _one_line_error(code: int, err: str, expected: int) -> None:
+    assert code == expected, err
+    assert "Traceback" not in err
+    if err.startswith("error:"):  # anxin's own message (usage errors are click's)
+        assert len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize(
+    ("args", "code"), [h[1:] for h in HOSTILE], ids=[h[0] for h in HOSTILE]
+)
+def test_hostile_arguments_end_in_one_line_and_exit_2(
+    scores: pd.DataFrame,
+    db: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    code: int,
+) -> None:
+    with CaseStore(db) as store:
+        store.open_from_scores(scores, now=NOW)
+    before = snapshot(db)
+    capsys.readouterr()
+    result = run("cases", *_filled(args, tmp_path, scores), "--db", db)
+    out, err = capsys.readouterr()
+    _one_line_error(result, err, code)
+    assert "Traceback" not in out
+    after = snapshot(db)
+    pd.testing.assert_frame_equal(before[0], after[0])
+    pd.testing.assert_frame_equal(before[1], after[1])
+
+
+@pytest.mark.parametrize(
+    ("store_url", "code"), [h[1:] for h in HOSTILE_DBS], ids=[h[0] for h in HOSTILE_DBS]
+)
+def test_every_command_on_a_store_that_cannot_be_opened(
+    scores: pd.DataFrame,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    store_url: str,
+    code: int,
+) -> None:
+    for args in EVERY_COMMAND:
+        argv = _filled(
+            [*args, "--db", store_url.replace("DIR", str(tmp_path))], tmp_path, scores
+        )
+        result = run("cases", *argv)
+        err = capsys.readouterr().err
+        _one_line_error(result, err, code)
+        assert "pw@" not in err
+
+
+def test_hostile_arguments_through_a_real_process(tmp_path: Path, db: str) -> None:
+    """The console script itself: bytes that are not UTF-8 in argv, a server
+    that does not answer, a far-future time, a huge id."""
+    CaseStore(db).close()
+    calls: list[tuple[list[Any], int, str]] = [
+        (
+            ["move", "1", "--to", "dispatched", "--by", b"\xff\xfe", "--db", db],
+            2,
+            "not UTF-8",
+        ),
+        (
+            ["list", "--db", "postgresql://postgres@127.0.0.1:1/x"],
+            1,
+            "Cannot open the case store",
+        ),
+        (["list", "--db", "notaurl://x"], 2, "'notaurl' database"),
+        (["overdue", "--now", "9999-12-31 23:00", "--db", db], 2, "before 2100-01-01"),
+        (["show", "99999999999999999999999", "--db", db], 2, "[1, 2147483647]"),
+        (["verify", "--db", db], 0, "audit trail intact"),
+    ]
+    for args, code, text in calls:
+        proc = subprocess.run(
+            [
+                sys.executable.encode(),
+                b"-m",
+                b"anxin",
+                b"cases",
+                *(a if isinstance(a, bytes) else str(a).encode() for a in args),
+            ],
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        out = proc.stdout.decode("utf-8", "replace")
+        err = proc.stderr.decode("utf-8", "replace")
+        assert proc.returncode == code, (args, err)
+        assert "Traceback" not in out + err
+        assert text in (out + err).replace("\n", " ")

@@ -81,8 +81,12 @@ def test_fresh_schema_is_the_previous_release_schema(url: str) -> None:
     old = schema_of(engine)
     engine.dispose()
     wipe(url)
-    with CaseStore(url) as store:
-        assert schema_of(store.engine) == old
+    engine = database.make_engine(url)
+    try:
+        migrations.upgrade(engine, target=STEPS["0003"][-1])
+        assert schema_of(engine) == old
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.parametrize("step", sorted(STEPS))
@@ -96,6 +100,10 @@ def test_store_of_the_previous_release_upgrades_in_place(url: str, step: str) ->
         assert records(store.list()) == want["list"]
         assert records(store.history()) == want["history"]
         assert records(store.outcomes()) == want["outcomes"]
+        # 0004 gave every old row its hash: the chain verifies intact
+        report = store.verify()
+        assert report.intact, report.problems
+        assert report.rows == len(want["history"]) > 0
     with CaseStore(url) as again:
         assert again.migrations_applied == []
     wipe(url)
@@ -185,3 +193,32 @@ def test_worked_store_keeps_working_after_the_upgrade(url: str) -> None:
         outcomes = store.outcomes().set_index("case_id")
         assert outcomes.loc[3, "level"] == "orange"  # as verified
         assert outcomes.loc[1, "workers_affected"] == 13  # corrected at resolved
+        # old rows (hashed by the migration) and new ones form one chain
+        assert store.verify().intact
+
+
+def test_upgraded_store_is_append_only_and_shows_tampering(url: str) -> None:
+    load_legacy("0003", url)
+    CaseStore(url).close()
+    engine = database.make_engine(url)
+    try:
+        with (
+            pytest.raises(sa.exc.DBAPIError, match="append-only"),
+            engine.begin() as conn,
+        ):
+            conn.exec_driver_sql("DELETE FROM case_history WHERE case_id = 1")
+        with engine.begin() as conn:
+            if engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("DROP TRIGGER case_history_no_update")
+            else:
+                conn.exec_driver_sql(
+                    "DROP TRIGGER case_history_no_update_delete ON case_history"
+                )
+            conn.exec_driver_sql(
+                "UPDATE case_history SET actor = '无名氏' WHERE case_id = 1 AND seq = 1"
+            )
+    finally:
+        engine.dispose()
+    with CaseStore(url) as store:
+        problems = store.verify().problems
+    assert [(p.case_id, p.seq, p.kind) for p in problems] == [(1, 1, "edited")]

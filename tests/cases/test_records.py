@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from anxin.cases import Case, CaseStore, schema
+from anxin.cases import Case, CaseStore
+from anxin.cases.history import append_row
 from anxin.exceptions import CaseConflictError, CaseError, IllegalTransitionError
 
 from .helpers import T0, assert_unchanged, open_one, snapshot
@@ -132,18 +133,15 @@ def test_postgres_read_then_update_conflicts_with_inflight_writer(
         ),
         {"t": T0, "id": case_id},
     )
-    conn.execute(
-        sa.insert(schema.HISTORY).values(
-            case_id=case_id,
-            seq=2,
-            at=T0,
-            actor="派单员张",
-            action="transition",
-            from_state="new",
-            to_state="dispatched",
-            note="",
-            details={},
-        )
+    append_row(
+        conn,
+        case_id,
+        2,
+        at=T0,
+        by="派单员张",
+        action="transition",
+        from_state="new",
+        to_state="dispatched",
     )
     outcome: list[Any] = []
     second = CaseStore(pg_url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 HEAVY = ("lightgbm", "sklearn", "mlflow", "pandera", "matplotlib", "scipy")
 
@@ -28,3 +29,18 @@ def test_a_public_name_loads_its_module_on_first_use() -> None:
     assert "lightgbm" in _loaded_after("import anxin; anxin.train")
     # the tables need the contract's names, not the model
     assert _loaded_after("import anxin; anxin.Tables") <= {"pandera"}
+
+
+def test_help_loads_no_heavy_library() -> None:
+    code = (
+        "import sys\nsys.argv = ['anxin', '--help']\n"
+        "from anxin.cli import main\nmain(['--help'])"
+    )
+    assert _loaded_after(code) == set()
+
+
+def test_the_case_commands_do_without_the_modelling_stack(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cases.db'}"
+    code = f"from anxin.cli import main\nassert main(['cases', 'list', '--db', '{url}']) == 0"
+    loaded = _loaded_after(code)
+    assert not loaded & {"lightgbm", "sklearn", "mlflow", "matplotlib", "scipy"}

@@ -64,29 +64,74 @@ The modules, one concept each (none imports another in a cycle):
 =====================  ====================================================
 """
 
-from anxin.cases.history import read_history
-from anxin.cases.integrity import IntegrityReport
-from anxin.cases.opening import OpenResult
-from anxin.cases.outcomes import FieldStats, merge_outcomes
-from anxin.cases.records import Case
-from anxin.cases.reporting import log_field_performance
-from anxin.cases.routing import (
-    DEFAULT_ROUTING_RULES,
-    HOUSING_UNIT,
-    LABOUR_INSPECTION_UNIT,
-    Routing,
-    RoutingRule,
-)
-from anxin.cases.states import (
-    DEFAULT_DEADLINES,
-    STAGE_OF_STATE,
-    STAGES,
-    STATES,
-    TRANSITIONS,
-    Deadline,
-    add_working_days,
-)
-from anxin.cases.store import CaseStore
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for type checkers and IDEs; at run time see __getattr__
+    from anxin.cases.history import read_history
+    from anxin.cases.integrity import IntegrityReport
+    from anxin.cases.opening import OpenResult
+    from anxin.cases.outcomes import FieldStats, merge_outcomes
+    from anxin.cases.records import Case
+    from anxin.cases.reporting import log_field_performance
+    from anxin.cases.routing import (
+        DEFAULT_ROUTING_RULES,
+        HOUSING_UNIT,
+        LABOUR_INSPECTION_UNIT,
+        Routing,
+        RoutingRule,
+    )
+    from anxin.cases.states import (
+        DEFAULT_DEADLINES,
+        STAGE_OF_STATE,
+        STAGES,
+        STATES,
+        TRANSITIONS,
+        Deadline,
+        add_working_days,
+    )
+    from anxin.cases.store import CaseStore
+
+
+#: Public name -> its module, imported on first use (PEP 562): the case
+#: commands' help and `anxin cases list` start without the whole package.
+_HOMES = {
+    "read_history": "anxin.cases.history",
+    "IntegrityReport": "anxin.cases.integrity",
+    "OpenResult": "anxin.cases.opening",
+    "FieldStats": "anxin.cases.outcomes",
+    "merge_outcomes": "anxin.cases.outcomes",
+    "Case": "anxin.cases.records",
+    "log_field_performance": "anxin.cases.reporting",
+    "DEFAULT_ROUTING_RULES": "anxin.cases.routing",
+    "HOUSING_UNIT": "anxin.cases.routing",
+    "LABOUR_INSPECTION_UNIT": "anxin.cases.routing",
+    "Routing": "anxin.cases.routing",
+    "RoutingRule": "anxin.cases.routing",
+    "DEFAULT_DEADLINES": "anxin.cases.states",
+    "Deadline": "anxin.cases.states",
+    "STAGES": "anxin.cases.states",
+    "STAGE_OF_STATE": "anxin.cases.states",
+    "STATES": "anxin.cases.states",
+    "TRANSITIONS": "anxin.cases.states",
+    "add_working_days": "anxin.cases.states",
+    "CaseStore": "anxin.cases.store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module the first time it is used."""
+    if name in _HOMES:
+        import importlib
+
+        value = getattr(importlib.import_module(_HOMES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'anxin.cases' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "DEFAULT_DEADLINES",

@@ -25,27 +25,6 @@ import typer
 
 from anxin._console import console
 from anxin._params import check_param
-from anxin.cases._values import as_datetime, check_by
-from anxin.cases.database import parse_url
-from anxin.cases.exports import check_output, write_frame
-from anxin.cases.history import check_export_path, export_history
-from anxin.cases.limits import check_integer
-from anxin.cases.moves import check_move
-from anxin.cases.records import check_filters
-from anxin.cases.reporting import log_field_performance
-from anxin.cases.scores import read_scores
-from anxin.cases.states import CASE_LEVELS
-from anxin.cases.store import CaseStore
-from anxin.cases.views import (
-    case_table,
-    level_text,
-    plain,
-    print_integrity,
-    print_stats,
-    say,
-    titled_table,
-    when,
-)
 
 __all__ = ["cases_app"]
 
@@ -81,6 +60,9 @@ def _first(
 ) -> _dt.datetime:
     """Check the options every command shares before any work; return ``now``
     as a time."""
+    from anxin.cases._values import as_datetime
+    from anxin.cases.database import parse_url
+
     owner = f"anxin cases {command}"
     if db is not None:
         parse_url(db, "--db", owner)
@@ -112,6 +94,11 @@ def open_cmd(
 
     Example: anxin cases open --scores out/scores.parquet --min-level orange
     """
+    from anxin.cases._values import check_by
+    from anxin.cases.scores import read_scores
+    from anxin.cases.states import CASE_LEVELS
+    from anxin.cases.store import CaseStore
+
     at = _first("open", db=db, now=now)
     check_param(
         "--min-level",
@@ -148,6 +135,10 @@ def list_cmd(
 
     Example: anxin cases list --status new --level red
     """
+    from anxin.cases.records import check_filters
+    from anxin.cases.store import CaseStore
+    from anxin.cases.views import level_text, plain, titled_table, when
+
     _first("list", db=db)
     check_filters(status, level, unit)
     with CaseStore(db) as store:
@@ -182,6 +173,10 @@ def show_cmd(
 
     Example: anxin cases show 12
     """
+    from anxin.cases.limits import check_integer
+    from anxin.cases.store import CaseStore
+    from anxin.cases.views import case_table, plain, titled_table, when
+
     _first("show", db=db)
     check_integer("CASE_ID", case_id, "anxin cases show")
     with CaseStore(db) as store:
@@ -244,6 +239,11 @@ def move_cmd(
 
     Example: anxin cases move 12 --to confirmed --by 李核查 --workers 23 --amount 186000
     """
+    from anxin.cases._values import check_by
+    from anxin.cases.moves import check_move
+    from anxin.cases.store import CaseStore
+    from anxin.cases.views import when
+
     at = _first("move", db=db, now=now)
     by = check_by(by, "anxin cases move", "--by")
     check_move(
@@ -281,6 +281,10 @@ def overdue_cmd(
 
     Example: anxin cases overdue --now "2026-07-03 09:00"
     """
+    from anxin.cases._values import check_by
+    from anxin.cases.store import CaseStore
+    from anxin.cases.views import level_text, plain, titled_table
+
     at = _first("overdue", db=db, now=now)
     by = check_by(by, "anxin cases overdue", "--by")
     with CaseStore(db) as store:
@@ -323,6 +327,10 @@ def outcomes_cmd(
 
     Example: anxin cases outcomes --out outcomes.csv
     """
+    from anxin.cases.exports import check_output, write_frame
+    from anxin.cases.store import CaseStore
+    from anxin.cases.views import say
+
     _first("outcomes", db=db)
     suffixes = (".csv", ".parquet", ".json")
     check_output(out, "anxin cases outcomes", suffixes, "--out")
@@ -353,6 +361,11 @@ def history_cmd(
 
     Example: anxin cases history --out history.csv
     """
+    from anxin.cases.history import check_export_path, export_history
+    from anxin.cases.limits import check_integer
+    from anxin.cases.store import CaseStore
+    from anxin.cases.views import say
+
     _first("history", db=db)
     check_export_path(out, "anxin cases history", "--out")
     if case_id is not None:
@@ -383,6 +396,10 @@ def stats_cmd(
 
     Example: anxin cases stats --mlflow
     """
+    from anxin.cases.reporting import log_field_performance
+    from anxin.cases.store import CaseStore
+    from anxin.cases.views import print_stats
+
     at = _first("stats", db=db, now=now)
     with CaseStore(db) as store:
         stats = store.stats(at)
@@ -414,6 +431,10 @@ def verify_cmd(
 
     Example: anxin cases verify
     """
+    from anxin.cases.limits import check_integer
+    from anxin.cases.store import CaseStore
+    from anxin.cases.views import print_integrity
+
     _first("verify", db=db)
     if case_id is not None:
         check_integer("--case", case_id, "anxin cases verify")

@@ -129,11 +129,21 @@ def list_cmd(
         str | None,
         typer.Option("--unit", help="Only cases of this unit (alone or jointly)."),
     ] = None,
+    limit: Annotated[
+        int,
+        typer.Option("--limit", "-n", help="Show at most this many cases (1-10000)."),
+    ] = 50,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Show every case (no limit).")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the cases as JSON, for machines.")
+    ] = False,
     db: DbOpt = None,
 ) -> None:
-    """List cases, with their state, unit and deadline.
+    """List cases, with their state, unit and deadline (the first 50 by default).
 
-    Example: anxin cases list --status new --level red
+    Example: anxin cases list --status new --level red --limit 20
     """
     from anxin.cases.records import check_filters
     from anxin.cases.store import CaseStore
@@ -141,9 +151,27 @@ def list_cmd(
 
     _first("list", db=db)
     check_filters(status, level, unit)
+    check_param(
+        "limit",
+        limit,
+        "anxin cases list",
+        "an int in [1, 10000]",
+        isinstance(limit, int) and 1 <= limit <= 10_000,
+    )
     with CaseStore(db) as store:
-        frame = store.list(status=status, level=level, unit=unit)
-    table = titled_table(f"Cases / 案件 ({len(frame)})")
+        everything = store.list(status=status, level=level, unit=unit)
+    frame = everything if show_all else everything.head(limit)
+    if as_json:
+        typer.echo(
+            frame.to_json(orient="records", date_format="iso", force_ascii=False)
+        )
+        return
+    shown = (
+        f"{len(frame)} of {len(everything)}"
+        if len(frame) < len(everything)
+        else str(len(frame))
+    )
+    table = titled_table(f"Cases / 案件 ({shown})")
     for column in ("id", "enterprise", "level", "status", "unit", "due", "esc."):
         table.add_column(
             column,
@@ -162,6 +190,10 @@ def list_cmd(
             str(rec.escalations),
         )
     console.print(table)
+    if len(frame) < len(everything):
+        console.print(
+            f"{len(everything) - len(frame):,d} more: --limit N or --all to see them"
+        )
 
 
 @cases_app.command("show")

@@ -647,3 +647,24 @@ def test_hostile_arguments_through_a_real_process(tmp_path: Path, db: str) -> No
         assert proc.returncode == code, (args, err)
         assert "Traceback" not in out + err
         assert text in (out + err).replace("\n", " ")
+
+
+def test_list_shows_50_cases_unless_asked(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.cases.helpers import make_scores
+
+    ents = anxin.synth(n_enterprises=80, n_months=6, seed=2).tables.enterprises
+    with CaseStore(db) as store:
+        store.open_from_scores(make_scores(ents, ["yellow"] * 60), now=NOW)
+    capsys.readouterr()
+    assert run("cases", "list", "--db", db) == 0
+    out = capsys.readouterr().out
+    assert "Cases / 案件 (50 of 60)" in out and "10 more: --limit N or --all" in out
+    assert run("cases", "list", "--db", db, "--all") == 0
+    assert "Cases / 案件 (60)" in capsys.readouterr().out
+    assert run("cases", "list", "--db", db, "--limit", "5", "--json") == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [c["id"] for c in listed] == [1, 2, 3, 4, 5]
+    assert run("cases", "list", "--db", db, "--limit", "0") == 2
+    assert "'limit' parameter" in capsys.readouterr().err

@@ -15,18 +15,22 @@ _INTRO = """# Command line / 命令行
 not edit by hand: a test compares this file with the commands. -->
 
 Every command prints `--help`. Global options come before the command:
-`-v` (more log output, `-vv` debug) and `-q` (errors only, for schedulers).
+`-v` (more log output, `-vv` debug), `-q` (errors only, for schedulers) and
+`--debug` (the full traceback of a failure, for bug reports).
 
 ## Exit codes / 退出码
 
 | code | meaning |
 |---|---|
 | 0 | success (quarantined rows, drift warnings and a refused promotion are reported, not failures) |
-| 1 | failure: a bug, an unreachable service, a missing model or alias |
-| 2 | the input broke the contract: a missing table or column, an unreadable file, a bad parameter or request (unknown case or state, missing actor) |
+| 1 | failure of the machine or a service (permission denied, disk full, a database or MLflow server unreachable, a missing or damaged model), or a bug ("internal error") |
+| 2 | the input broke the contract: an option out of range, a missing table or column, an unreadable file, a bad parameter or request (unknown case or state, missing actor) |
+| 130 | interrupted (Ctrl-C) |
 
-Errors anxin raises on purpose are printed in red on stderr without a
-traceback; a traceback means a bug.
+Every command checks its arguments before any work. A failure is one line in
+red on stderr, without a traceback (see
+[operations](operations.md#the-anxin-command-line)); `anxin --debug ...`
+shows the traceback.
 """
 
 

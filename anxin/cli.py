@@ -1,12 +1,15 @@
 """The ``anxin`` command line.
 
-Exit codes: ``0`` ok; ``1`` failure; ``2`` the input broke the contract (bad
-data, bad parameter, bad request). Errors anxin raises on purpose are printed
-in red on stderr without a traceback; tracebacks mean a bug.
+Exit codes: ``0`` ok; ``1`` failure (of the machine, a service, or a bug);
+``2`` the input broke the contract (bad data, bad parameter, bad request);
+``130`` interrupted (Ctrl-C). Every command checks its arguments before any
+work. :func:`main` maps every failure to its code and one line in red on
+stderr (:func:`anxin._failures.describe`); ``--debug`` shows the traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import warnings
@@ -16,7 +19,20 @@ from typing import Annotated, Any
 import typer
 
 from anxin._console import console, err_console
-from anxin.exceptions import AnxinError
+from anxin._failures import describe
+from anxin._params import (
+    MAX_HORIZON,
+    check_argv,
+    check_choice,
+    check_encoding,
+    check_input_dir,
+    check_int,
+    check_model_name,
+    check_month,
+    check_output_dir,
+    check_output_file,
+    check_param,
+)
 
 __all__ = ["app", "main"]
 
@@ -33,6 +49,17 @@ VerboseOpt = Annotated[
 ]
 QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="Print errors only (for schedulers).")
+]
+DebugOpt = Annotated[
+    bool,
+    typer.Option("--debug", help="Show the full traceback of a failure (bug reports)."),
+]
+#: Seeds anxin passes on to numpy and LightGBM (a C int).
+MAX_SEED = 2**31 - 1
+# readable=False: an unreadable directory is the machine's refusal (exit 1,
+# check_input_dir), not a usage error (Click's exit 2)
+DataDirArg = Annotated[
+    Path, typer.Argument(help="Directory with the contract tables.", readable=False)
 ]
 
 
@@ -76,14 +103,16 @@ def _setup_logging(verbose: int = 0, quiet: bool = False) -> None:
 
 
 @app.callback()
-def _main(verbose: VerboseOpt = 0, quiet: QuietOpt = False) -> None:
+def _main(
+    verbose: VerboseOpt = 0, quiet: QuietOpt = False, debug: DebugOpt = False
+) -> None:
     """安薪云 anxin: wage-arrears early warning.
 
     Validate departmental data, train and register a risk model in MLflow,
     score every month with reasons, and follow warnings through the handling
     chain.
     """
-    _setup_logging(verbose, quiet)
+    _setup_logging(verbose, quiet)  # --debug is read by main()
 
 
 @app.command("synth")
@@ -109,6 +138,11 @@ def synth_cmd(
 
     Example: anxin synth data/ --enterprises 5000 --months 36 --dirty
     """
+    cmd = "anxin synth"
+    _check_world(cmd, enterprises, months, seed)
+    check_month("--end", end, cmd, kind="option")
+    check_choice("--format", fmt, cmd, ("parquet", "csv"), kind="option")
+    check_output_dir("OUT_DIR", out_dir, cmd, kind="argument")
     from anxin.synthetic import synth
 
     world = synth(enterprises, months, end=end, seed=seed, dirty=dirty)
@@ -121,11 +155,18 @@ def synth_cmd(
         )
 
 
+def _check_world(
+    cmd: str, enterprises: int, months: int, seed: int, min_months: int = 3
+) -> None:
+    """The size and seed of a synthetic world, as :func:`anxin.synth` takes them."""
+    check_int("--enterprises", enterprises, cmd, 10, 10_000_000, kind="option")
+    check_int("--months", months, cmd, min_months, 240, kind="option")
+    check_int("--seed", seed, cmd, 0, MAX_SEED, kind="option")
+
+
 @app.command("validate")
 def validate_cmd(
-    data_dir: Annotated[
-        Path, typer.Argument(help="Directory with the contract tables.")
-    ],
+    data_dir: DataDirArg,
     report: Annotated[
         Path | None,
         typer.Option(
@@ -149,6 +190,13 @@ def validate_cmd(
 
     Example: anxin validate data/ --report quarantine.json
     """
+    cmd = "anxin validate"
+    check_encoding("--encoding", encoding, cmd, kind="option")
+    if report is not None:
+        check_output_file("--report", report, cmd, kind="option")
+    if quarantine_dir is not None:
+        check_output_dir("--quarantine-dir", quarantine_dir, cmd, kind="option")
+    check_input_dir("DATA_DIR", data_dir, cmd, kind="argument")
     from anxin import _render
     from anxin.tables import load_tables
     from anxin.validation import validate
@@ -182,6 +230,13 @@ ModelNameOpt = Annotated[
 ]
 
 
+def _check_tracking(tracking_uri: str | None, *, create: bool = True) -> None:
+    """The MLflow store is usable (see resolve_tracking_uri) before any data."""
+    from anxin.tracking import resolve_tracking_uri
+
+    resolve_tracking_uri(tracking_uri, create=create)
+
+
 def _validated(data_dir: Path, encoding: str | None) -> Any:
     from anxin.tables import load_tables
     from anxin.validation import validate
@@ -197,9 +252,7 @@ def _validated(data_dir: Path, encoding: str | None) -> Any:
 
 @app.command("train")
 def train_cmd(
-    data_dir: Annotated[
-        Path, typer.Argument(help="Directory with the contract tables.")
-    ],
+    data_dir: DataDirArg,
     horizon: Annotated[
         int, typer.Option("--horizon", "-h", help="Months ahead (1-12).")
     ] = 3,
@@ -228,6 +281,18 @@ def train_cmd(
 
     Example: anxin train data/ --horizon 3 --refit
     """
+    cmd = "anxin train"
+    check_int("--horizon", horizon, cmd, 1, MAX_HORIZON, kind="option")
+    check_int("--valid-months", valid_months, cmd, 1, kind="option")
+    check_int("--test-months", test_months, cmd, 1, kind="option")
+    calibrations = ("sigmoid", "isotonic")
+    check_choice("--calibration", calibration, cmd, calibrations, kind="option")
+    check_int("--tune", tune, cmd, 0, kind="option")
+    check_int("--seed", seed, cmd, 0, MAX_SEED, kind="option")
+    check_model_name("--model-name", model_name, cmd, kind="option")
+    check_encoding("--encoding", encoding, cmd, kind="option")
+    check_input_dir("DATA_DIR", data_dir, cmd, kind="argument")
+    _check_tracking(tracking_uri)
     from anxin import _render
     from anxin.training import train
 
@@ -253,7 +318,10 @@ def train_cmd(
 @app.command("promote")
 def promote_cmd(
     data_dir: Annotated[
-        Path, typer.Argument(help="Data with the latest labelled months to compare on.")
+        Path,
+        typer.Argument(
+            help="Data with the latest labelled months to compare on.", readable=False
+        ),
     ],
     model_name: ModelNameOpt = None,
     force: Annotated[
@@ -278,6 +346,18 @@ def promote_cmd(
 
     Example: anxin promote data/ --alert-volume 0.05 --tolerance 0.01
     """
+    cmd = "anxin promote"
+    check_model_name("--model-name", model_name, cmd, kind="option")
+    ok = 0 < alert_volume < 1  # NaN fails every comparison
+    check_param(
+        "--alert-volume", alert_volume, cmd, "a share in (0, 1)", ok, kind="option"
+    )
+    ok = 0 <= tolerance < 1
+    check_param("--tolerance", tolerance, cmd, "a number in [0, 1)", ok, kind="option")
+    check_int("--eval-months", eval_months, cmd, 1, kind="option")
+    check_encoding("--encoding", encoding, cmd, kind="option")
+    check_input_dir("DATA_DIR", data_dir, cmd, kind="argument")
+    _check_tracking(tracking_uri, create=False)  # the registry is only read
     from anxin import _render
     from anxin.promotion import promote
 
@@ -297,9 +377,7 @@ def promote_cmd(
 
 @app.command("score")
 def score_cmd(
-    data_dir: Annotated[
-        Path, typer.Argument(help="Directory with the contract tables.")
-    ],
+    data_dir: DataDirArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output root directory.")],
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Month to score (default: latest).")
@@ -338,6 +416,25 @@ def score_cmd(
 
     Example: anxin score data/ --as-of 2026-06 --model models:/anxin-arrears@champion --out scores/
     """  # noqa: E501
+    cmd = "anxin score"
+    if as_of is not None:
+        check_month("--as-of", as_of, cmd, kind="option")
+    check_int("--top-k", top_k, cmd, 1, 11, kind="option")
+    check_int("--top", top, cmd, 0, kind="option")
+    check_choice("--explain", explain, cmd, ("alerts", "all", "none"), kind="option")
+    check_encoding("--encoding", encoding, cmd, kind="option")
+    ok = model is None or bool(model.strip())
+    expected = "a model URI or a model directory"
+    check_param("--model", model, cmd, expected, ok, kind="option")
+    from anxin.levels import LevelPolicy
+
+    levels = None if policy is None else LevelPolicy.from_file(policy)
+    check_input_dir("DATA_DIR", data_dir, cmd, kind="argument")
+    check_output_dir("--out", out, cmd, kind="option")
+    if model is None or model.startswith(("models:/", "runs:/")):
+        _check_tracking(tracking_uri, create=False)  # the registry is read
+    elif not no_log or tracking_uri is not None:
+        _check_tracking(tracking_uri)  # the run is logged there
     from anxin import _render
     from anxin.scoring import score_month
 
@@ -347,7 +444,7 @@ def score_cmd(
             out,
             as_of=as_of,
             model=model,
-            policy=policy,
+            policy=levels,
             explain=explain,
             top_k=top_k,
             encoding=encoding,
@@ -428,6 +525,11 @@ def demo_cmd(
 
     Example: anxin demo --enterprises 5000
     """
+    cmd = "anxin demo"
+    # training's default splits need 18 labelled months, and 3 more to label
+    _check_world(cmd, enterprises, months, seed, min_months=21)
+    check_output_dir("--workdir", workdir, cmd, kind="option")
+    _check_tracking(tracking_uri)
     from anxin.demo import run_demo
 
     run_demo(
@@ -446,15 +548,24 @@ app.add_typer(cases_app, name="cases")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the app, mapping anxin errors to exit codes."""
+    """Entry point: run the app and return its exit code.
+
+    Usage errors are Click's (exit 2); every other failure is one line on
+    stderr and the code :func:`anxin._failures.describe` gives it.
+    ``anxin --debug ...`` raises instead, so that the traceback prints.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):  # undecodable paths print escaped
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+    command = typer.main.get_command(app)
+    ctx = None
     try:
-        app(args=argv, standalone_mode=False)
-    except AnxinError as exc:
-        err_console.print(
-            f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True
-        )
-        return exc.exit_code
-    except typer.Exit as exc:
+        check_argv(args, "anxin")
+        ctx = command.make_context("anxin", args)
+        with ctx:
+            command.invoke(ctx)
+    except typer.Exit as exc:  # --help, or a command's explicit exit
         return int(exc.exit_code or 0)
     except typer.Abort:
         err_console.print("[red]aborted[/red]")
@@ -464,9 +575,22 @@ def main(argv: list[str] | None = None) -> int:
         if show is not None:
             show()
         else:  # pragma: no cover
-            err_console.print(f"[red]error:[/red] {exc}")
+            _print_error(str(exc))
         return int(getattr(exc, "exit_code", 2) or 2)
+    except (Exception, KeyboardInterrupt) as exc:
+        if ctx is not None and ctx.params.get("debug"):
+            raise
+        failure = describe(exc)
+        _print_error(failure.message)
+        return failure.code
     return 0
+
+
+def _print_error(message: str) -> None:
+    from rich.text import Text
+
+    line = Text.assemble(("error:", "red"), " ", message)  # no markup in it
+    err_console.print(line, highlight=False, soft_wrap=True)
 
 
 def run() -> None:  # pragma: no cover - console script

@@ -13,8 +13,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 import subprocess
 import tempfile
+import urllib.parse
+import urllib.request
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,9 +29,11 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from anxin._failures import redact
+from anxin._params import ENVIRONMENT_ERRNOS, is_utf8, shown
 from anxin._version import __version__
 from anxin.config import get_config
-from anxin.exceptions import ModelNotFoundError
+from anxin.exceptions import InvalidParameterError, ModelNotFoundError
 from anxin.model import ArrearsModel
 
 __all__ = [
@@ -53,14 +58,144 @@ CHALLENGER = "challenger"
 PYFUNC_FILE = Path(__file__).with_name("_pyfunc_model.py")
 
 
-def resolve_tracking_uri(uri: str | None = None) -> str:
-    """The tracking URI to use; creates the local store's directory."""
-    resolved = uri or get_config().tracking_uri
-    if resolved.startswith("sqlite:///"):
-        Path(resolved.removeprefix("sqlite:///")).parent.mkdir(
-            parents=True, exist_ok=True
-        )
+#: URI schemes of the stores MLflow can track to (a database scheme may name
+#: its driver, as in ``postgresql+psycopg2``); plugins add their own.
+TRACKING_SCHEMES = frozenset(
+    {"", "file", "sqlite", "postgresql", "mysql", "mssql", "http", "https"}
+    | {"databricks", "databricks-uc", "uc"}
+)
+#: Seconds to wait for an http(s) tracking server to accept a connection.
+CONNECT_TIMEOUT = 5.0
+_ANSWERED: set[tuple[str, int]] = set()
+
+
+def resolve_tracking_uri(uri: str | None = None, *, create: bool = True) -> str:
+    """The tracking URI to use (``uri``, else the configured one), checked.
+
+    Parameters
+    ----------
+    uri : str, optional
+        Default: ``MLFLOW_TRACKING_URI``, else the local SQLite store.
+    create : bool, default True
+        Create a local SQLite store's directory. ``False`` creates nothing
+        and requires the store to exist: for reading the registry, where a
+        mistyped path must not leave an empty store behind.
+
+    Raises
+    ------
+    InvalidParameterError
+        If MLflow cannot use the URI: an unknown scheme (``sqlit:///x.db``,
+        ``notaurl://x``), a bare ``.db`` path, a SQLite path whose directory
+        cannot be created.
+    ConnectionError
+        If an http(s) tracking server does not accept a connection.
+    ModelNotFoundError
+        With ``create=False``, if a local SQLite store does not exist.
+    """
+    source = "--tracking-uri" if uri is not None else "MLFLOW_TRACKING_URI"
+    resolved = get_config().tracking_uri if uri is None else uri
+    scheme = _scheme(resolved, source)
+    if scheme == "sqlite":
+        _local_store(resolved, source, create=create)
+    elif scheme in ("http", "https"):
+        _answers(resolved, source)
     return resolved
+
+
+def _bad_uri(uri: str, source: str, why: str) -> InvalidParameterError:
+    return InvalidParameterError(
+        f"The MLflow tracking URI {shown(uri)} ({source}) {why}. Give one such "
+        "as sqlite:///path/mlflow.db, postgresql://user@host/db, "
+        "http://host:5000, file:///path/mlruns or databricks.",
+        parameter="tracking_uri",
+        value=uri,
+    )
+
+
+def _scheme(uri: str, source: str) -> str:
+    if not isinstance(uri, str) or not uri.strip() or "\x00" in uri:
+        raise _bad_uri(str(uri), source, "is empty or holds a NUL byte")
+    if not is_utf8(uri):
+        raise _bad_uri(uri, source, "is not valid UTF-8")
+    scheme = urllib.parse.urlsplit(uri).scheme.lower()
+    if len(scheme) == 1:  # a Windows drive letter: a local path
+        scheme = ""
+    base = scheme.split("+", 1)[0]
+    if base not in TRACKING_SCHEMES | _plugin_schemes():
+        raise _bad_uri(uri, source, f"has a scheme MLflow does not know ({scheme!r})")
+    if not scheme and uri.lower().endswith((".db", ".sqlite", ".sqlite3")):
+        raise _bad_uri(
+            uri, source, f"looks like a SQLite file: write it as 'sqlite:///{uri}'"
+        )
+    return base
+
+
+def _plugin_schemes() -> set[str]:
+    from importlib.metadata import entry_points
+
+    return {ep.name for ep in entry_points(group="mlflow.tracking_store")}
+
+
+def _sqlite_file(uri: str) -> Path | None:
+    """The file of a ``sqlite:///`` store (``None`` in memory)."""
+    path = uri.split("?", 1)[0].removeprefix("sqlite://")
+    if path in ("", "/", "/:memory:"):
+        return None
+    return Path(path.removeprefix("/"))
+
+
+def _local_store(uri: str, source: str, *, create: bool) -> None:
+    file = _sqlite_file(uri)
+    if file is None:
+        return
+    if not create:
+        if not file.is_file():
+            raise ModelNotFoundError(
+                f"No MLflow store at {file} ({uri}): nothing has been trained "
+                f"or registered there. Check {source} (is the path right?), or "
+                "train a model first with 'anxin train DATA_DIR'.",
+            )
+        return
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as exc:
+        if getattr(exc, "errno", None) in ENVIRONMENT_ERRNOS:
+            raise  # the path may be right: the machine refuses
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise _bad_uri(
+            uri, source, f"names a directory that cannot be created ({reason})"
+        ) from None
+
+
+def _answers(uri: str, source: str) -> None:
+    """Raise ``ConnectionError`` unless the server accepts a connection.
+
+    MLflow itself retries an unreachable server for minutes before it gives
+    up; this check takes at most ``CONNECT_TIMEOUT`` seconds. Behind an HTTP
+    proxy the server is not checked (the proxy decides).
+    """
+    try:
+        parts = urllib.parse.urlsplit(uri)
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:  # a port out of range
+        raise _bad_uri(uri, source, str(exc)) from None
+    if not host:
+        raise _bad_uri(uri, source, "names no host")
+    port = port or (443 if parts.scheme.lower() == "https" else 80)
+    if (host, port) in _ANSWERED:
+        return
+    if urllib.request.getproxies() and not urllib.request.proxy_bypass(host):
+        return
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT):
+            pass
+    except OSError as exc:
+        raise ConnectionError(
+            f"The MLflow tracking server {redact(uri)} ({source}) does not "
+            f"answer ({exc.strerror or exc}). Start it (mlflow server ...), or "
+            "check the URI.",
+        ) from exc
+    _ANSWERED.add((host, port))
 
 
 _URI_VARS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
@@ -363,11 +498,28 @@ def resolve_model(
     ``runs:/RUN_ID/model`` or a local directory (a saved bundle or an MLflow
     model directory). Default: ``models:/<model name>@champion``.
     """
-    uri = uri or f"models:/{get_config().model_name}@{CHAMPION}"
+    uri = f"models:/{get_config().model_name}@{CHAMPION}" if uri is None else uri
+    if not uri.strip() or "\x00" in uri:
+        raise InvalidParameterError(
+            f"The model URI {shown(uri)} is empty or holds a NUL byte. Give "
+            "models:/NAME@ALIAS, models:/NAME/VERSION, runs:/RUN_ID/model or a "
+            "local model directory.",
+            parameter="model",
+            value=uri,
+        )
     local = Path(uri)
     if "://" not in uri and local.exists():
         return ResolvedModel(local, "", "local", uri)
-    resolved = resolve_tracking_uri(tracking_uri)
+    if ":/" not in uri:  # a path, not a URI: never looked up in a store
+        raise ModelNotFoundError(
+            f"Model {shown(uri)} not found: there is no such directory, and it "
+            "is not a model URI (models:/NAME@ALIAS, models:/NAME/VERSION, "
+            "runs:/RUN_ID/model). Check the path, or train a model with "
+            "'anxin train DATA_DIR'.",
+        )
+    # the registry is only read: a mistyped store must not be created empty
+    in_store = uri.startswith(("models:/", "runs:/"))
+    resolved = resolve_tracking_uri(tracking_uri, create=not in_store)
     name, version = "", ""
     try:
         with use_tracking(resolved):

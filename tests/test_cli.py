@@ -78,7 +78,7 @@ def test_bad_parameter_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["synth", str(tmp_path), "-n", "3"]) == 2
-    assert "The 'n_enterprises' parameter of synth" in capsys.readouterr().err
+    assert "The '--enterprises' option of anxin synth" in capsys.readouterr().err
 
 
 def test_missing_model_exit_1(

@@ -41,6 +41,9 @@ def test_help_loads_no_heavy_library() -> None:
 
 def test_the_case_commands_do_without_the_modelling_stack(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cases.db'}"
-    code = f"from anxin.cli import main\nassert main(['cases', 'list', '--db', '{url}']) == 0"
+    code = (
+        "from anxin.cli import main\n"
+        f"assert main(['cases', 'list', '--db', '{url}']) == 0"
+    )
     loaded = _loaded_after(code)
     assert not loaded & {"lightgbm", "sklearn", "mlflow", "matplotlib", "scipy"}

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo ui test lint format typecheck pytest bench docs site clean
+.PHONY: demo ui test lint format typecheck pytest bench docs site screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,12 +24,12 @@ ui: $(STAMP)  ## the MLflow UI on the demo's local store (http://127.0.0.1:$(POR
 test: lint typecheck site pytest  ## everything CI runs
 
 lint: $(STAMP)
-	$(BIN)/ruff check anxin pipelines tests benchmarks
-	$(BIN)/ruff format --check anxin pipelines tests benchmarks
+	$(BIN)/ruff check anxin pipelines tests benchmarks scripts
+	$(BIN)/ruff format --check anxin pipelines tests benchmarks scripts
 
 format: $(STAMP)
-	$(BIN)/ruff format anxin pipelines tests benchmarks
-	$(BIN)/ruff check --fix anxin pipelines tests benchmarks
+	$(BIN)/ruff format anxin pipelines tests benchmarks scripts
+	$(BIN)/ruff check --fix anxin pipelines tests benchmarks scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -48,6 +48,9 @@ docs: $(STAMP)  ## regenerate the generated pages, then build the site into site
 
 site: $(STAMP)  ## the documentation site (mkdocs, strict: a broken link fails)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+screenshots: $(STAMP)  ## docs/img/analysts/: the MLflow UI in headless Chromium (apt-get install -y chromium)
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) .anxin anxin-demo site .mypy_cache .ruff_cache .pytest_cache

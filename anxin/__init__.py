@@ -6,7 +6,7 @@ The public API, in the order of the work:
 * a synthetic world -- :func:`synth`;
 * features and labels -- :func:`build_features`, :func:`build_labels`,
   :data:`CATALOGUE`;
-* training and versioning -- :func:`train`, :func:`promote`;
+* training and versioning -- :func:`train`, :func:`promote`, :func:`compare`;
 * scoring -- :func:`load_model`, :func:`predict`, :func:`explain`,
   :func:`score_month`;
 * the handling chain -- :class:`CaseStore`, :func:`merge_outcomes`.
@@ -22,6 +22,7 @@ from anxin._version import __version__
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time see __getattr__
     from anxin.cases import CaseStore, log_field_performance, merge_outcomes
     from anxin.catalogue import CATALOGUE, Feature
+    from anxin.comparison import Comparison, compare
     from anxin.config import Config, config_context, get_config
     from anxin.exceptions import (
         AnxinError,
@@ -58,6 +59,8 @@ _HOMES = {
     "merge_outcomes": "anxin.cases",
     "CATALOGUE": "anxin.catalogue",
     "Feature": "anxin.catalogue",
+    "Comparison": "anxin.comparison",
+    "compare": "anxin.comparison",
     "Config": "anxin.config",
     "config_context": "anxin.config",
     "get_config": "anxin.config",
@@ -119,6 +122,7 @@ __all__ = [
     "CaseConflictError",
     "CaseError",
     "CaseStore",
+    "Comparison",
     "Config",
     "ContractError",
     "DriftWarning",
@@ -140,6 +144,7 @@ __all__ = [
     "__version__",
     "build_features",
     "build_labels",
+    "compare",
     "config_context",
     "explain",
     "get_config",

@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pandera.extensions
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from anxin import _uscc
+from anxin._pandera import extensions
 from anxin.config import get_config
 
 __all__ = ["RULES", "Rule", "arrow_text", "by_distinct"]
@@ -102,7 +102,7 @@ def _register_text(name: str, code: str | None = None) -> Any:
 
         pandas_check.__name__ = name
         pandas_check.__doc__ = fn.__doc__
-        pandera.extensions.register_check_method()(pandas_check)
+        extensions.register_check_method()(pandas_check)
         return fn
 
     return decorate
@@ -164,7 +164,7 @@ def _finite_arrow(values: pa.Array) -> pa.Array | None:
 
 
 _finite_pandas.__name__ = "finite"
-pandera.extensions.register_check_method()(_finite_pandas)
+extensions.register_check_method()(_finite_pandas)
 RULES["finite"] = Rule("finite", "not_finite", numeric=_finite_arrow)
 
 
@@ -183,9 +183,7 @@ def _date_not_before_arrow(values: pa.Array, min_value: str) -> pa.Array | None:
 
 
 _date_not_before_pandas.__name__ = "date_not_before"
-pandera.extensions.register_check_method(statistics=["min_value"])(
-    _date_not_before_pandas
-)
+extensions.register_check_method(statistics=["min_value"])(_date_not_before_pandas)
 RULES["date_not_before"] = Rule(
     "date_not_before", "date_out_of_range", numeric=_date_not_before_arrow
 )

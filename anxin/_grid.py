@@ -358,7 +358,17 @@ def parse_months(value: str | Sequence[str] | None) -> list[int] | None:
     return sorted(set(out))
 
 
-def window(tables: Tables, as_of: str | Sequence[str] | None) -> Grid:
+def window(
+    tables: Tables,
+    as_of: str | Sequence[str] | None,
+    bounds: tuple[str, str] | None = None,
+) -> Grid:
+    """The grid of ``as_of`` (every month when None).
+
+    ``bounds`` are the first and last payroll months of the whole extract
+    when ``tables`` hold only some of its enterprises (one bucket of a
+    cluster run): the grid then starts where the whole extract's would.
+    """
     ids = arrow_str(tables.enterprises["enterprise_id"])
     ids = ids.take(pc.sort_indices(ids))
     if len(pc.unique(ids)) != len(ids):
@@ -368,7 +378,8 @@ def window(tables: Tables, as_of: str | Sequence[str] | None) -> Grid:
             table="enterprises",
             column="enterprise_id",
         )
-    bounds = period_bounds(tables.payroll["period"])
+    if bounds is None:
+        bounds = period_bounds(tables.payroll["period"])
     if bounds is None:
         raise ContractError("payroll: no rows to build features from.", table="payroll")
     lo, hi = (_calendar.to_index(p) for p in bounds)

@@ -93,7 +93,9 @@ def training(console: Console, result: Any) -> None:
         console.print(f"model AP = {ratio:.2f} x rules AP")
     console.print(f"best iteration {result.best_iteration}")
     if result.run_id:
-        console.print(f"MLflow run {result.run_id}")
+        console.print(f"MLflow run {result.run_id} ({result.run_name})")
+        if getattr(result, "run_link", None):
+            console.print(f"in the MLflow UI: {_ui(result.run_link)}")
     if result.model_version:
         console.print(
             f"registered [bold]{result.model_name}[/bold] version "
@@ -124,6 +126,72 @@ def promotion(console: Console, decision: Any, alert_volume: float) -> None:
         else "[yellow]kept champion[/yellow]"
     )
     console.print(f"{verdict}: {decision.reason}")
+    if getattr(decision, "rule", ""):
+        console.print(f"rule: {decision.rule}")
+    if getattr(decision, "significance", ""):
+        console.print(decision.significance)
+    if getattr(decision, "report", None):
+        console.print(
+            f"report: {decision.report} (comparison run in anxin-comparisons)"
+        )
+
+
+def _ui(link: str) -> str:
+    """A link into the MLflow UI; a relative one on ``mlflow ui``'s address."""
+    if link.startswith("#"):
+        return f"http://127.0.0.1:5000/{link} (after: mlflow ui)"
+    return link
+
+
+def comparison(
+    console: Console,
+    result: Any,
+    *,
+    report: Any = None,
+    tracking_uri: str | None = None,
+) -> None:
+    """Print both models' figures, the differences with their intervals,
+    which months, and where the comparison went."""
+    from anxin import _mlflow_ui
+
+    recall = f"recall_at_{round(result.alert_volume * 100)}pct"
+    precision = recall.replace("recall", "precision")
+    cols = ("version", "auc", "gini", "ap", recall, precision, "ece")
+    table = Table(title=f"{result.b.label} vs {result.a.label}")
+    table.add_column("model")
+    for c in cols:
+        table.add_column(c, justify="right")
+    for label, row in result.metrics.iterrows():
+        table.add_row(str(label), str(row["version"]), *(_f(row[c]) for c in cols[1:]))
+    console.print(table)
+    boot = result.bootstrap
+    diffs = Table(
+        title=f"B minus A, {boot.level:.0%} intervals (paired bootstrap, "
+        f"{boot.n_boot:,d} resamples of {boot.clusters:,d} enterprises)"
+    )
+    for c in ("metric", "difference", "low", "high", "significant", "B better"):
+        diffs.add_column(c, justify="left" if c == "metric" else "right")
+    for metric, rec in boot.table.iterrows():
+        diffs.add_row(
+            str(metric),
+            f"{rec['difference']:+.4f}",
+            f"{rec['low']:+.4f}",
+            f"{rec['high']:+.4f}",
+            "[bold]yes[/bold]" if rec["significant"] else "no",
+            f"{rec['b_better']:.0%}",
+        )
+    console.print(diffs)
+    console.print(
+        f"months: {result.why_months}; {result.y.size:,d} enterprise-months, "
+        f"{int(result.y.sum()):,d} positives"
+    )
+    if result.run_id:
+        base = _mlflow_ui.ui_base(tracking_uri)
+        link = _mlflow_ui.run_link(str(result.experiment_id), result.run_id, base)
+        console.print(f"comparison run {result.run_id}: {_ui(link)}")
+        console.print(f"report: runs:/{result.run_id}/report.html")
+    if report is not None:
+        console.print(f"report -> {report}/report.html, {report}/report.md")
 
 
 class steps:

@@ -18,8 +18,10 @@ from typing import Annotated, Any
 
 import typer
 
+from anxin._compare_cli import compare_cmd
 from anxin._console import console, err_console
 from anxin._failures import describe
+from anxin._options import TrackingOpt
 from anxin._params import (
     MAX_HORIZON,
     check_argv,
@@ -33,6 +35,7 @@ from anxin._params import (
     check_output_file,
     check_param,
 )
+from anxin._serve_cli import serve_cmd
 
 __all__ = ["app", "main"]
 
@@ -211,15 +214,6 @@ def validate_cmd(
         console.print(f"quarantined rows -> {quarantine_dir}")
 
 
-TrackingOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--tracking-uri",
-        help="MLflow tracking URI (default: MLFLOW_TRACKING_URI, else "
-        "sqlite:///$ANXIN_HOME/mlflow.db).",
-        show_default=False,
-    ),
-]
 ModelNameOpt = Annotated[
     str | None,
     typer.Option(
@@ -256,13 +250,21 @@ def train_cmd(
     horizon: Annotated[
         int, typer.Option("--horizon", "-h", help="Months ahead (1-12).")
     ] = 3,
-    valid_months: Annotated[int, typer.Option(help="Validation months.")] = 3,
-    test_months: Annotated[int, typer.Option(help="Test months.")] = 3,
+    valid_months: Annotated[
+        int | None,
+        typer.Option(help="Validation months (default: sized by the positives)."),
+    ] = None,
+    test_months: Annotated[
+        int | None,
+        typer.Option(help="Test months (default: sized by the positives)."),
+    ] = None,
     calibration: Annotated[str, typer.Option(help="sigmoid or isotonic.")] = "sigmoid",
     refit: Annotated[
         bool,
-        typer.Option("--refit", help="Retrain on train+validation before registering."),
-    ] = False,
+        typer.Option(
+            "--refit/--no-refit", help="Retrain on train+validation before registering."
+        ),
+    ] = True,
     tune: Annotated[
         int, typer.Option("--tune", help="Optuna trials (needs anxin[tune]); 0 = off.")
     ] = 0,
@@ -273,6 +275,7 @@ def train_cmd(
         bool, typer.Option("--no-register", help="Log the run but do not register.")
     ] = False,
     encoding: Annotated[str | None, typer.Option(help="CSV encoding.")] = None,
+    run_name: str | None = typer.Option(None, help="Run name (default: what differs)."),
 ) -> None:
     """Train, evaluate out of time against the rules, and register in MLflow.
 
@@ -283,8 +286,12 @@ def train_cmd(
     """
     cmd = "anxin train"
     check_int("--horizon", horizon, cmd, 1, MAX_HORIZON, kind="option")
-    check_int("--valid-months", valid_months, cmd, 1, kind="option")
-    check_int("--test-months", test_months, cmd, 1, kind="option")
+    for option, months in (
+        ("--valid-months", valid_months),
+        ("--test-months", test_months),
+    ):
+        if months is not None:
+            check_int(option, months, cmd, 1, kind="option")
     calibrations = ("sigmoid", "isotonic")
     check_choice("--calibration", calibration, cmd, calibrations, kind="option")
     check_int("--tune", tune, cmd, 0, kind="option")
@@ -302,8 +309,8 @@ def train_cmd(
         result = train(
             tables,
             horizon=horizon,
-            valid_months=valid_months,
-            test_months=test_months,
+            valid_periods=valid_months,
+            test_periods=test_months,
             calibration=calibration,
             refit=refit,
             tune=tune,
@@ -311,6 +318,7 @@ def train_cmd(
             tracking_uri=tracking_uri,
             model_name=model_name,
             register=not no_register,
+            run_name=run_name,
         )
     _render.training(console, result)
 
@@ -456,59 +464,6 @@ def score_cmd(
     _render.scoring(console, result, top)
 
 
-@app.command("serve")
-def serve_cmd(
-    model: Annotated[
-        str | None,
-        typer.Option(
-            "--model", "-m", help="Model URI (default models:/anxin-arrears@champion)."
-        ),
-    ] = None,
-    host: Annotated[
-        str, typer.Option(help="Address to bind; 0.0.0.0 serves other machines.")
-    ] = "127.0.0.1",
-    port: Annotated[
-        int, typer.Option("--port", "-p", min=1, max=65535, help="Port.")
-    ] = 5001,
-    workers: Annotated[
-        int, typer.Option("--workers", "-w", min=1, help="Worker processes.")
-    ] = 1,
-    timeout: Annotated[
-        float, typer.Option("--timeout", "-t", help="Seconds per request (504).")
-    ] = 60.0,
-    max_body_mb: Annotated[
-        int, typer.Option(min=1, help="Largest request body in MiB (413 beyond).")
-    ] = 50,
-    max_rows: Annotated[
-        int, typer.Option(min=1, help="Most rows per request (413 beyond).")
-    ] = 100_000,
-    tracking_uri: TrackingOpt = None,
-) -> None:
-    """Serve a model over HTTP (MLflow's protocol, bounded requests, short errors).
-
-    POST /invocations takes the feature rows as JSON (dataframe_split or
-    dataframe_records), CSV or Parquet and answers risk, level, rank and
-    reasons; bad requests get a 4xx with a one-line message. See
-    docs/serving.md.
-
-    Example: anxin serve --model models:/anxin-arrears@champion --port 5001
-    """
-    from anxin.serving import Limits, serve
-
-    limits = Limits(
-        max_body_bytes=max_body_mb * 2**20, max_rows=max_rows, timeout=timeout
-    )
-    serve(
-        model=model,
-        host=host,
-        port=port,
-        workers=workers,
-        limits=limits,
-        tracking_uri=tracking_uri,
-    )
-
-
-@app.command("demo")
 def demo_cmd(
     workdir: Annotated[
         Path, typer.Option("--workdir", "-w", help="Where data and outputs go.")
@@ -544,6 +499,9 @@ def demo_cmd(
 
 from anxin.cases.cli import cases_app  # noqa: E402
 
+app.command("compare")(compare_cmd)
+app.command("serve")(serve_cmd)
+app.command("demo")(demo_cmd)
 app.add_typer(cases_app, name="cases")
 
 

@@ -29,7 +29,9 @@ __all__ = [
     "PSI_ALERT",
     "PSI_WATCH",
     "Reference",
+    "drift_counts",
     "drift_report",
+    "drift_report_of_counts",
     "drift_summary",
     "psi",
     "verdict",
@@ -58,14 +60,23 @@ def verdict(value: float) -> str:
     return "watch" if value >= PSI_WATCH else "stable"
 
 
-def _shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Shares per bin (len(edges) + 1 bins) plus a final missing bin."""
+def _counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Rows per bin (len(edges) + 1 bins) plus a final missing bin (int64)."""
     values = np.asarray(values, dtype=np.float64)
     missing = np.isnan(values)
     idx = np.searchsorted(edges, values[~missing], side="right")
-    counts = np.bincount(idx, minlength=len(edges) + 1).astype(np.float64)
-    counts = np.append(counts, missing.sum())
-    return counts / max(values.size, 1)
+    counts = np.bincount(idx, minlength=len(edges) + 1).astype(np.int64)
+    return np.append(counts, np.int64(missing.sum()))
+
+
+def _shares_of(counts: np.ndarray) -> np.ndarray:
+    counts = np.asarray(counts, dtype=np.int64)
+    return counts.astype(np.float64) / max(int(counts.sum()), 1)
+
+
+def _shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Shares per bin (len(edges) + 1 bins) plus a final missing bin."""
+    return _shares_of(_counts(values, edges))
 
 
 def psi(expected: np.ndarray, actual: np.ndarray, eps: float = EPSILON) -> float:
@@ -167,11 +178,32 @@ class Reference:
         With ``month`` (1-12), the same calendar month of the reference is
         the expectation where it has one.
         """
+        return self.psi_of_counts(self.counts(columns), month=month)
+
+    def counts(
+        self, columns: dict[str, np.ndarray] | pd.DataFrame
+    ) -> dict[str, np.ndarray]:
+        """Rows per bin of each reference column present in ``columns``.
+
+        Counts of parts of the data add up (a cluster run counts per
+        partition); :meth:`psi_of_counts` turns them into the same PSI as
+        :meth:`psi` on the whole.
+        """
+        return {
+            name: _counts(np.asarray(columns[name], dtype=np.float64), np.array(e))
+            for name, e in self.edges.items()
+            if name in columns
+        }
+
+    def psi_of_counts(
+        self, counts: dict[str, np.ndarray], *, month: int | None = None
+    ) -> dict[str, float]:
+        """:meth:`psi` from :meth:`counts`."""
         out = {}
-        for name, e in self.edges.items():
-            if name not in columns:
+        for name in self.edges:
+            if name not in counts:
                 continue
-            actual = _shares(np.asarray(columns[name], dtype=np.float64), np.array(e))
+            actual = _shares_of(counts[name])
             expected = self.shares[name]
             if month is not None:
                 expected = self.seasonal.get(name, {}).get(str(month), expected)
@@ -206,12 +238,28 @@ def drift_report(
     ``top_feature`` (among the model's 10 most important), ``alert`` (an
     ``act`` on the score or on a top feature), sorted by PSI.
     """
+    return drift_report_of_counts(
+        model, drift_counts(model, feats, scores), as_of=as_of
+    )
+
+
+def drift_counts(
+    model: ArrearsModel, feats: pd.DataFrame, scores: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Rows per reference bin of each feature and of the score (they add up)."""
     cols = {
         f: feats[f].to_numpy(dtype=np.float64, na_value=np.nan)
         for f in model.spec.numeric
     }
     cols["risk_score"] = np.asarray(scores, dtype=np.float64)
-    values = model.reference.psi(cols, month=int(as_of[5:7]))
+    return model.reference.counts(cols)
+
+
+def drift_report_of_counts(
+    model: ArrearsModel, counts: dict[str, np.ndarray], *, as_of: str
+) -> pd.DataFrame:
+    """:func:`drift_report` from :func:`drift_counts` (summed over parts)."""
+    values = model.reference.psi_of_counts(counts, month=int(as_of[5:7]))
     top = set(model.spec.info.get("top_features", [])[:10])
     frame = pd.DataFrame(
         {"feature": list(values), "psi": list(values.values())}

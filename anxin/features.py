@@ -46,10 +46,18 @@ from anxin._grid import (
     window,
 )
 from anxin._params import resolve_n_jobs
+from anxin._peers import Population, peer_frame, peer_means, peer_sums, population_sums
 from anxin.catalogue import CATALOGUE
 from anxin.tables import Tables
 
-__all__ = ["LOOKBACK", "build_features", "feature_names"]
+__all__ = [
+    "LOOKBACK",
+    "Population",
+    "build_features",
+    "build_features_part",
+    "feature_names",
+    "peer_totals",
+]
 
 logger = logging.getLogger(__name__)
 _EPS_SHARE = 0.01  # a gap or shortfall under 1% counts as paid in full
@@ -332,23 +340,6 @@ def _static(tables: Tables, g: Grid) -> tuple[dict[str, np.ndarray], list[pd.Ind
     return out, levels
 
 
-def _peer_means(
-    g: Grid, hc: np.ndarray, active: np.ndarray, seg: np.ndarray, n_seg: int
-) -> dict[int, np.ndarray]:
-    """Mean headcount change per (target month, segment), clipped to [-1, 1]."""
-    out = {}
-    n_t = g.targets.size
-    for k in (1, 3):
-        change = chg(g, hc, k)
-        ok = ~np.isnan(change) & g.view(active, 0)
-        key = (seg[:, None] * n_t + np.arange(n_t)[None, :])[ok]
-        vals = np.clip(change[ok], -1.0, 1.0)
-        total = np.bincount(key, weights=vals, minlength=n_seg * n_t)
-        count = np.bincount(key, minlength=n_seg * n_t).astype(np.float64)
-        out[k] = safe_ratio(total, count).reshape(n_seg, n_t).T
-    return out
-
-
 def _history(tables: Tables, g: Grid) -> dict[str, np.ndarray]:
     """Count, months since last and workers of events confirmed at or before t.
 
@@ -387,9 +378,15 @@ def _history(tables: Tables, g: Grid) -> dict[str, np.ndarray]:
 
 
 def _panel(
-    tables: Tables, as_of: str | Sequence[str] | None, n_jobs: int | None = None
+    tables: Tables,
+    as_of: str | Sequence[str] | None,
+    n_jobs: int | None = None,
+    population: Population | None = None,
 ) -> tuple[pd.DataFrame, Grid, np.ndarray]:
-    g = window(tables, as_of)
+    extract = None
+    if population is not None:
+        extract = (population.first_period, population.last_period)
+    g = window(tables, as_of, extract)
     jobs = resolve_n_jobs(n_jobs, "build_features")
     specs = [
         (tables.payroll, _PAYROLL, "payroll"),
@@ -406,7 +403,11 @@ def _panel(
     grids.update(_history(tables, g))
     static, levels = _static(tables, g)
     n_seg = len(levels[0]) * len(levels[1])
-    peer = _peer_means(g, grids["insured_headcount"], active, static["seg"], n_seg)
+    if population is None:
+        sums = peer_sums(g, grids["insured_headcount"], active, static["seg"], n_seg)
+    else:
+        sums = population_sums(population, g, levels)
+    peer = peer_means(sums)
     inp = _Inputs(g, grids, static, peer)
 
     mask = g.view(active, 0)
@@ -493,4 +494,49 @@ def build_features(
         warnings.simplefilter("ignore", RuntimeWarning)
         frame, _, _ = _panel(tables, as_of, n_jobs)
     logger.info("features: %d rows x %d features", len(frame), frame.shape[1] - 2)
+    return frame
+
+
+def peer_totals(
+    tables: Tables,
+    *,
+    as_of: str | Sequence[str] | None = None,
+    bounds: tuple[str, str] | None = None,
+) -> pd.DataFrame:
+    """The exact sums under the peer features, over these tables' enterprises.
+
+    One row per industry, region, month and lag with at least one change:
+    ``industry``, ``region``, ``period``, ``k``, ``total`` (in units of
+    ``2**-30``), ``count``. Summed over the parts of an extract (buckets of
+    enterprises) they give the whole extract's sums exactly, for
+    :class:`Population`. ``bounds`` are the whole extract's first and last
+    payroll months.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        g = window(tables, as_of, bounds)
+        values, active = scatter(g, tables.payroll, ["insured_headcount"], "payroll")
+        static, levels = _static(tables, g)
+        n_seg = len(levels[0]) * len(levels[1])
+        sums = peer_sums(g, values["insured_headcount"], active, static["seg"], n_seg)
+    return peer_frame(sums, g, levels)
+
+
+def build_features_part(
+    tables: Tables,
+    *,
+    as_of: str | Sequence[str] | None = None,
+    population: Population,
+    n_jobs: int | None = None,
+) -> pd.DataFrame:
+    """:func:`build_features` for some of an extract's enterprises.
+
+    ``tables`` hold every row of these enterprises (one bucket of a cluster
+    run, :mod:`anxin.spark`); ``population`` carries what the features need
+    from the others (the extract's payroll months and the peer sums), so each
+    row equals the row :func:`build_features` gives on the whole extract.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        frame, _, _ = _panel(tables, as_of, n_jobs, population)
     return frame

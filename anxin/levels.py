@@ -166,10 +166,31 @@ class LevelPolicy:
     def _quota(self, scores: np.ndarray) -> np.ndarray:
         n = scores.size
         order = np.argsort(-scores, kind="stable")
-        out = np.full(n, 3, dtype=np.int8)
-        cuts = np.ceil(np.cumsum([self.red, self.orange, self.yellow]) * n - 1e-9)
-        for code, lo, hi in zip((0, 1, 2), [0, *cuts[:2]], cuts, strict=True):
-            out[order[int(lo) : int(hi)]] = code
+        position = np.empty(n, dtype=np.int64)
+        position[order] = np.arange(n)
+        return self.quota_codes(position, np.full(n, n, dtype=np.int64))
+
+    def quota_codes(self, position: np.ndarray, size: np.ndarray) -> np.ndarray:
+        """Levels under quotas from each score's place in its group.
+
+        ``position`` is 0 for the highest score of the group (ties: the rows'
+        order), ``size`` the group's number of scores. A cluster run
+        (:mod:`anxin.spark`) ranks globally and calls this, so its levels are
+        exactly one machine's.
+
+        Examples
+        --------
+        >>> q = LevelPolicy("quota", red=0.25, orange=0.25, yellow=0.25)
+        >>> q.quota_codes(np.array([0, 3, 1, 2]), np.array([4, 4, 4, 4])).tolist()
+        [0, 3, 1, 2]
+        """
+        position = np.asarray(position, dtype=np.int64)
+        size = np.asarray(size, dtype=np.float64)
+        shares = np.cumsum([self.red, self.orange, self.yellow])
+        out = np.full(position.shape, 3, dtype=np.int8)
+        for code in (2, 1, 0):
+            cut = np.ceil(shares[code] * size - 1e-9)
+            out[position < cut] = code
         return out
 
     def to_dict(self) -> dict[str, Any]:

@@ -529,6 +529,6 @@ def explain(
     )
     jobs = resolve_n_jobs(n_jobs, "explain")
     m = load_model(model)
-    feats, month = feature_frame(tables, as_of, "explain")
+    feats, month = feature_frame(tables, as_of, "explain", m)
     out, levels = score_frame(m, feats, month, as_policy(policy), jobs)
     return attach_reasons(m, feats, out, levels, explain, top_k, chunk_size, jobs)

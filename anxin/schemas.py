@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
-from pandera.typing import Series
 
 from anxin import _checks  # noqa: F401 (registers the contract's own checks)
+from anxin._pandera import Series
+from anxin._pandera import pandera as pa
 
 __all__ = [
     "INDUSTRIES",

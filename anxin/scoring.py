@@ -53,7 +53,14 @@ from anxin.schemas import LEVELS
 from anxin.tables import load_tables
 from anxin.validation import ValidationReport, validate
 
-__all__ = ["ScoreResult", "month_dir", "score_month"]
+__all__ = [
+    "ScoreResult",
+    "begin_month",
+    "commit_month",
+    "log_scoring",
+    "month_dir",
+    "score_month",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -159,20 +166,33 @@ def _write_month(
 
     The caller holds the month's lock: leftovers are from runs that ended.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _recover(out_dir, as_of)
-    token = uuid.uuid4().hex[:8]
-    tmp = out_dir / f".as_of={as_of}.tmp-{token}"
-    tmp.mkdir()
+    tmp = begin_month(out_dir, as_of)
     for name, write in writers.items():
         target = tmp / name
         target.parent.mkdir(parents=True, exist_ok=True)
         write(target)
         with open(target, "rb") as fh:
             os.fsync(fh.fileno())
+    return commit_month(out_dir, as_of, tmp)
+
+
+def begin_month(out_dir: Path, as_of: str) -> Path:
+    """A fresh hidden work directory for the month (leftovers cleared first).
+
+    The caller holds the month's lock; :func:`commit_month` swaps it in.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _recover(out_dir, as_of)
+    tmp = out_dir / f".as_of={as_of}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    return tmp
+
+
+def commit_month(out_dir: Path, as_of: str, tmp: Path) -> Path:
+    """Swap the finished work directory ``tmp`` in as ``as_of=YYYY-MM``."""
     _fsync_dir(tmp)
     final = month_dir(out_dir, as_of)
-    old = out_dir / f".as_of={as_of}.old-{token}"
+    old = out_dir / f".as_of={as_of}.old-{tmp.name.rsplit('-', 1)[-1]}"
     if final.exists():
         final.rename(old)
     tmp.rename(final)
@@ -316,7 +336,7 @@ def score_month(
     result = ScoreResult(scored, summary, drift, report, final)
     if log:
         say("log")
-        result.run_id = _log_scoring(result, tracking_uri)
+        result.run_id = log_scoring(result.summary, result.drift, tracking_uri)
     logger.info("scored %s: %d enterprises, %s", month, len(scored), summary["levels"])
     return result
 
@@ -409,12 +429,21 @@ def _writers(
     return writers
 
 
-def _log_scoring(result: ScoreResult, tracking_uri: str | None) -> str:
+def log_scoring(
+    summary: dict[str, Any],
+    drift: pd.DataFrame,
+    tracking_uri: str | None,
+    engine: str = "local",
+) -> str:
+    """Log a scored month to the ``anxin-scoring`` experiment; the run id.
+
+    ``engine`` (``local`` or ``spark``) is a tag and a parameter.
+    """
     import mlflow
 
     from anxin import tracking
 
-    s = result.summary
+    s = summary
     with tracking.use_tracking(tracking_uri) as uri:
         exp = tracking.ensure_experiment(SCORING_EXPERIMENT, uri)
         with tracking.start_run(
@@ -426,6 +455,7 @@ def _log_scoring(result: ScoreResult, tracking_uri: str | None) -> str:
                 "model_version": s["model_version"],
                 "anxin_version": __version__,
                 "drift_alerts": ",".join(s["drift"]["alerts"]),
+                "engine": engine,
             },
         ) as run:
             mlflow.log_params(
@@ -433,6 +463,7 @@ def _log_scoring(result: ScoreResult, tracking_uri: str | None) -> str:
                     "as_of": s["as_of"],
                     "model_version": s["model_version"],
                     "policy_kind": s["policy"]["kind"],
+                    "engine": engine,
                 }
             )
             metrics = {
@@ -445,5 +476,5 @@ def _log_scoring(result: ScoreResult, tracking_uri: str | None) -> str:
             }
             mlflow.log_metrics(tracking.clean_metrics(metrics))
             mlflow.log_dict(s, "summary.json")
-            tracking.log_frame(result.drift, "drift.csv")
+            tracking.log_frame(drift, "drift.csv")
             return str(run.info.run_id)

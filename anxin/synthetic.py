@@ -26,7 +26,9 @@ from numpy.random import Generator
 
 from anxin import _calendar
 from anxin._dirty import inject, make_ids
-from anxin._params import check_param
+from anxin._oracle import Latent, true_risk
+from anxin._params import check_horizon, check_param
+from anxin.exceptions import InvalidParameterError
 from anxin.tables import Tables, write_tables
 
 __all__ = ["SyntheticWorld", "synth"]
@@ -69,13 +71,38 @@ class SyntheticWorld:
         Rows deliberately broken by ``dirty=True``: ``table``, ``source_row``
         (1-based, as in the validation report) and ``rule`` they break.
     health : DataFrame
-        The latent health per enterprise and month (for diagnostics only; a
-        model never sees it).
+        The latent state per enterprise and month (for diagnostics, tests and
+        benchmarks only; a model never sees it): ``health`` and ``hazard``,
+        the true probability of a confirmed arrears event in that month.
+    latent : Latent, optional
+        What the generator knew, for :meth:`true_risk`.
     """
 
     tables: Tables
     injected: pd.DataFrame
     health: pd.DataFrame
+    latent: Latent | None = dataclasses.field(default=None, repr=False)
+
+    def true_risk(self, *, horizon: int = 3, seed: int = 0) -> pd.DataFrame:
+        """The world's own risk (for tests and benchmarks only): a Bayes
+        oracle's probability of an arrears event within ``horizon`` months of
+        each row of :attr:`health` (``enterprise_id``, ``period``, ``risk``;
+        NaN where the window runs past the data). See :mod:`anxin._oracle`.
+
+        Examples
+        --------
+        >>> world = synth(n_enterprises=200, n_months=12, seed=3)
+        >>> known = world.true_risk(horizon=3)["risk"].dropna()
+        >>> 0 < len(known) < len(world.health), bool(known.between(0, 1).all())
+        (True, True)
+        """
+        check_horizon(horizon, "SyntheticWorld.true_risk")
+        if self.latent is None:
+            raise InvalidParameterError(
+                "This world holds no latent state; true_risk needs a world "
+                "made by anxin.synth."
+            )
+        return true_risk(self.latent, self.health, horizon=horizon, seed=seed)
 
     def write(self, path: str | Path, format: str = "parquet") -> dict[str, Path]:
         """Write the tables, plus ``_injected.csv`` when rows were broken."""
@@ -171,9 +198,9 @@ def synth(
     end_idx = _calendar.to_index(end)
     months = np.arange(end_idx - n_months + 1, end_idx + 1)
     firms = _Firms(rng, n_enterprises, regions, months)
-    h, alive = _health(rng, firms, len(regions), n_months)
-    event = _arrears_events(rng, firms, h, alive, months)
-    story = _Story(firms, months, h, alive, event)
+    h, alive, shocks = _health(rng, firms, len(regions), n_months)
+    hazard, event = _arrears_events(rng, firms, h, alive, months)
+    story = _Story(firms, months, h, alive, event, hazard)
     grid = _payroll(rng, story)
     grid |= _payment_gaps(rng, story, grid)
     grid |= _tax(rng, story, grid)
@@ -184,7 +211,36 @@ def synth(
     injected = pd.DataFrame(columns=["table", "source_row", "rule"])
     if dirty:
         tables, injected = inject(tables, rng, end_idx)
-    return SyntheticWorld(tables=tables, injected=injected, health=health)
+    latent = _latent(story, grid, shocks)
+    return SyntheticWorld(tables, injected, health, latent)
+
+
+def _latent(story: _Story, grid: _Grid, shocks: dict[str, np.ndarray]) -> Latent:
+    """What the oracle of :meth:`SyntheticWorld.true_risk` reads."""
+    firms = story.firms
+    base = (
+        -6.2
+        + 0.75 * firms.construction
+        + 0.25 * (firms.industry == "H")
+        + 0.15 * np.log(firms.size0)
+    )
+    delay = np.where(firms.has_delay[:, None], grid["pay_delay_days"], np.nan)
+    return Latent(
+        months=story.months,
+        h=story.h.astype(np.float32),
+        alive=story.alive,
+        event=story.event,
+        complaints=grid["complaints"].astype(np.int16),
+        gap=grid["gap_flag"],
+        short=grid["short_flag"],
+        delay=delay.astype(np.float32),
+        mu=firms.mu,
+        sigma=firms.sigma,
+        ind=firms.ind,
+        reg=firms.reg,
+        base=base,
+        **shocks,
+    )
 
 
 class _Firms:
@@ -251,8 +307,9 @@ class _Firms:
 
 def _health(
     rng: Generator, firms: _Firms, n_regions: int, T: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Latent health (AR(1) with shocks, a crunch, collapses) and survival."""
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Latent health (AR(1) with shocks, a crunch, collapses), survival, and
+    the shocks (sector and regional levels, the crunch's push) by month."""
     codes = np.array(list(_INDUSTRY))
     n, mu, ind, reg = len(firms.ids), firms.mu, firms.ind, firms.reg
     sector = np.zeros(len(codes))
@@ -261,6 +318,11 @@ def _health(
     crunch_at = int(rng.integers(T // 3, max(T // 3 + 1, 2 * T // 3)))
     h = np.empty((n, T), dtype=np.float64)
     alive = np.zeros((n, T), dtype=bool)
+    shocks = {
+        "sector": np.zeros((len(codes), T)),
+        "local": np.zeros((n_regions, T)),
+        "crunch": np.zeros((T, len(codes))),
+    }
     state = mu + rng.normal(0, 0.3, n)
     living = ~firms.entrant
     for t in range(T):
@@ -269,6 +331,8 @@ def _health(
         if crunch_at <= t < crunch_at + 6:  # a property-sector crunch
             sector[crunch_sector] -= 0.04
             sector[codes == "E"] -= 0.015
+            shocks["crunch"][t, crunch_sector] = -0.04
+            shocks["crunch"][t, codes == "E"] = -0.015
         collapse = rng.random(n) < 0.0025
         state = (
             mu
@@ -283,7 +347,8 @@ def _health(
         living = living & ~((rng.random(n) < exit_p) & (firms.first < t))
         h[:, t] = state
         alive[:, t] = living
-    return h, alive
+        shocks["sector"][:, t], shocks["local"][:, t] = sector, local
+    return h, alive, shocks
 
 
 def _arrears_events(
@@ -292,8 +357,9 @@ def _arrears_events(
     h: np.ndarray,
     alive: np.ndarray,
     months: np.ndarray,
-) -> np.ndarray:
-    """Wage-arrears events: rare, likelier in poor health, at Spring Festival."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wage-arrears hazard and events: rare, likelier in poor health, at
+    Spring Festival."""
     season = _calendar.is_spring_festival_season(months).astype(float)
     logit = (
         -6.2
@@ -308,7 +374,7 @@ def _arrears_events(
     last_alive = alive & ~_shift(alive, 1)
     last_alive[:, -1] = False
     hazard = _sigmoid(logit + 2.0 * last_alive)
-    return alive & (rng.random(h.shape) < hazard)
+    return np.where(alive, hazard, 0.0), alive & (rng.random(h.shape) < hazard)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -320,6 +386,7 @@ class _Story:
     h: np.ndarray  # latent financial health
     alive: np.ndarray
     event: np.ndarray  # a confirmed wage-arrears event
+    hazard: np.ndarray  # its true probability in the month
 
 
 def _payroll(rng: Generator, story: _Story) -> _Grid:
@@ -347,13 +414,15 @@ def _payroll(rng: Generator, story: _Story) -> _Grid:
     )
     h2, season = _lag(h, 2), _calendar.is_spring_festival_season(story.months)
     p_short = _sigmoid(-3.6 - 2.6 * h2 + 1.8 * _shift(event, 1) + 0.5 * season)
-    shortfall = (rng.random(h.shape) < p_short) * rng.uniform(0.05, 0.6, h.shape)
+    short_flag = rng.random(h.shape) < p_short
+    shortfall = short_flag * rng.uniform(0.05, 0.6, h.shape)
     shortfall = np.clip(shortfall + 0.35 * event * rng.random(h.shape), 0, 0.95)
     return {
         "insured_headcount": headcount,
         "wages_payable": payable,
         "wages_paid": payable * (1 - shortfall),
         "social_insurance_due": payable / bonus[None, :] * 0.26,
+        "short_flag": short_flag,
     }
 
 
@@ -362,7 +431,8 @@ def _payment_gaps(rng: Generator, story: _Story, grid: _Grid) -> _Grid:
     h_lag1, ev_next = _lag(story.h, 1), _shift(story.event, 1)
     shape = h_lag1.shape
     p_gap = _sigmoid(-2.9 - 2.8 * h_lag1 + 1.1 * ev_next)
-    gap = (rng.random(shape) < p_gap) * np.clip(
+    gap_flag = rng.random(shape) < p_gap
+    gap = gap_flag * np.clip(
         rng.uniform(0.1, 0.5, shape) + 0.2 * np.clip(-h_lag1, 0, 2), 0, 1
     )
     delay = 0.0 + np.maximum(
@@ -375,7 +445,11 @@ def _payment_gaps(rng: Generator, story: _Story, grid: _Grid) -> _Grid:
         ),
     )
     si_paid = grid["social_insurance_due"] * (1 - gap)
-    return {"social_insurance_paid": si_paid, "pay_delay_days": delay}
+    return {
+        "social_insurance_paid": si_paid,
+        "pay_delay_days": delay,
+        "gap_flag": gap_flag,
+    }
 
 
 def _relief(grid: _Grid, story: _Story, relief: tuple[str, float], seed: int) -> _Grid:
@@ -492,10 +566,17 @@ def _assemble(
         len(events),
         100 * 3 * len(events) / max(len(payroll), 1),
     )
-    health = story.h[cell_e, cell_t].astype(np.float32)
+    latent = pd.DataFrame(
+        {
+            "enterprise_id": rows_id,
+            "period": periods,
+            "health": story.h[cell_e, cell_t].astype(np.float32),
+            "hazard": story.hazard[cell_e, cell_t],
+        }
+    )
     return (
         Tables(firms.table(), payroll, tax=tax, signals=signals, events=events),
-        pd.DataFrame({"enterprise_id": rows_id, "period": periods, "health": health}),
+        latent,
     )
 
 

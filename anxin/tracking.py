@@ -29,6 +29,7 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from anxin import _mlflow_ui
 from anxin._failures import redact
 from anxin._params import ENVIRONMENT_ERRNOS, is_utf8, shown
 from anxin._version import __version__
@@ -292,23 +293,34 @@ def _is_local(uri: str) -> bool:
     return uri.startswith(("sqlite:", "file:", "/")) or "://" not in uri
 
 
-def ensure_experiment(name: str, uri: str | None = None) -> str:
+def ensure_experiment(
+    name: str,
+    uri: str | None = None,
+    *,
+    description: str | None = None,
+    training: bool | None = None,
+) -> str:
     """Experiment id of ``name``, created if needed.
 
     With a local store the artifacts go to ``$ANXIN_HOME/mlartifacts/<name>``
     (MLflow's default would be a folder relative to the current directory).
+    The experiment is tagged as model training with a description, and a
+    training experiment (``training``) gets the headline runs view; tags it
+    already has stay (see :mod:`anxin._mlflow_ui`).
     """
     c = client(uri)
     found = c.get_experiment_by_name(name)
     if found is not None:
+        _mlflow_ui.describe_experiment(c, found, description, training=training)
         return str(found.experiment_id)
     location = None
     if _is_local(resolve_tracking_uri(uri)):
         root = get_config().artifact_root / name
         root.mkdir(parents=True, exist_ok=True)
         location = root.resolve().as_uri()
+    tags = _mlflow_ui.experiment_tags(name, description, training=training)
     try:
-        return str(c.create_experiment(name, artifact_location=location))
+        return str(c.create_experiment(name, artifact_location=location, tags=tags))
     except MlflowException:  # created concurrently
         found = c.get_experiment_by_name(name)
         assert found is not None
@@ -444,11 +456,13 @@ def register(
     uri: str | None = None,
     tags: dict[str, str] | None = None,
     model_id: str | None = None,
+    description: str | None = None,
 ) -> tuple[str, list[str]]:
     """Register a logged model; alias it ``challenger`` (and ``champion`` if none).
 
     ``model_id`` is the LoggedModel id (``models:/m-...``); a REST tracking
-    server requires it with such a source.
+    server requires it with such a source. ``description`` is the version's
+    description (Markdown, at most 5,000 characters).
 
     Returns the new version and the aliases it received.
     """
@@ -462,7 +476,12 @@ def register(
     if model_id is None and model_uri.startswith("models:/m-"):
         model_id = model_uri.removeprefix("models:/")
     mv = c.create_model_version(
-        model_name, model_uri, run_id=run_id, tags=tags or {}, model_id=model_id
+        model_name,
+        model_uri,
+        run_id=run_id,
+        tags=tags or {},
+        model_id=model_id,
+        description=description[:5000] if description else None,
     )
     version = str(mv.version)
     aliases = [CHALLENGER]

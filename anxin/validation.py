@@ -45,6 +45,7 @@ from anxin._arrow_contract import (
     valid_frame,
 )
 from anxin._checks import MONTH_REGEX, arrow_text
+from anxin._contract_errors import check_columns, no_rows_error, no_valid_rows_error
 from anxin._csv import raw_lines
 from anxin._params import available_cores
 from anxin.config import get_config
@@ -52,7 +53,14 @@ from anxin.exceptions import ContractError
 from anxin.schemas import REQUIRED_TABLES, SCHEMAS, TABLE_NAMES
 from anxin.tables import Provenance, Tables
 
-__all__ = ["QUARANTINE_COLUMNS", "RULE_DESCRIPTIONS", "ValidationReport", "validate"]
+__all__ = [
+    "QUARANTINE_COLUMNS",
+    "RULE_DESCRIPTIONS",
+    "ValidationReport",
+    "last_period_of",
+    "validate",
+    "validate_part",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -252,24 +260,6 @@ class ValidationReport:
                 fh.write(raw[line])
 
 
-def _missing_column_error(
-    table: str, source: str, column: str, found: list[str], model: Any
-) -> ContractError:
-    field = model.to_schema().columns[column]
-    if column == "period":
-        fix = "Rename the month column to 'period' (YYYY-MM)."
-    else:
-        fix = (
-            f"Add the column '{column}' ({field.description}) or rename the "
-            "column that holds it."
-        )
-    return ContractError(
-        f"{source}: column '{column}' is missing. Columns found: {found}. {fix}",
-        table=table,
-        column=column,
-    )
-
-
 @dataclasses.dataclass
 class _Context:
     """What one table's rules need from the tables validated before it."""
@@ -333,10 +323,7 @@ def _validate_table(
     """(valid rows, breaches, quarantined rows as given) of one table."""
     schema = SCHEMAS[name].to_schema()
     expected = list(schema.columns)
-    found = [str(c) for c in raw.columns]
-    for column in expected:
-        if column not in raw.columns:
-            raise _missing_column_error(name, source, column, found, SCHEMAS[name])
+    check_columns(name, source, [str(c) for c in raw.columns])
     # enterprise codes that are valid enterprises already kept the code rules
     trusted = {"enterprise_id": ctx.known_ids} if ctx.known_ids is not None else {}
     checked = check_table(to_arrow(raw, expected), schema, trusted)
@@ -390,7 +377,7 @@ def _bad_lines(name: str, prov: Provenance) -> tuple[pd.DataFrame, pd.DataFrame]
     return report, rows
 
 
-def _last_period(payroll: pd.DataFrame) -> str | None:
+def last_period_of(payroll: pd.DataFrame) -> str | None:
     """The latest well-formed, not-future payroll month of the raw table."""
     if "period" not in payroll.columns or payroll.empty:
         return None
@@ -414,11 +401,7 @@ def _require_rows(
     name: str, source: str, raw: pd.DataFrame, prov: Provenance | None
 ) -> None:
     if name in REQUIRED_TABLES and len(raw) == 0 and not (prov and prov.bad_lines):
-        raise ContractError(
-            f"{source}: no data rows (only a header). The {name} table is "
-            "required and may not be empty; export it again with its rows.",
-            table=name,
-        )
+        raise no_rows_error(name, source)
 
 
 def validate(tables: Tables) -> ValidationReport:
@@ -454,9 +437,26 @@ def validate(tables: Tables) -> ValidationReport:
                 f"{name}.parquet.",
                 table=name,
             )
-    ctx = _Context(last_period=_last_period(tables.payroll))
+    ctx = _Context(last_period=last_period_of(tables.payroll))
+    return _validate(tables, ctx, strict=True)
+
+
+def validate_part(tables: Tables, *, last_period: str | None) -> ValidationReport:
+    """:func:`validate` for some enterprises of an extract.
+
+    ``tables`` hold every row of these enterprises (one bucket of a cluster
+    run, :mod:`anxin.spark`; rows in their order in the extract) and
+    ``last_period`` is the whole extract's (see :func:`last_period_of`), so
+    every rule gives the verdicts :func:`validate` gives on the whole. No
+    table-level error is raised: a bucket may lack rows of a table; the
+    caller checks the whole extract's counts.
+    """
+    return _validate(tables, _Context(last_period=last_period), strict=False)
+
+
+def _validate(tables: Tables, ctx: _Context, *, strict: bool) -> ValidationReport:
     parts = _Parts(absent=[n for n in TABLE_NAMES if tables[n] is None])
-    first = _one_table(tables, "enterprises", ctx)
+    first = _one_table(tables, "enterprises", ctx, strict)
     good = first.good
     ctx.known_ids = arrow_text(pa.Array.from_pandas(good["enterprise_id"]))
     est = pd.DatetimeIndex(good["established"])
@@ -466,7 +466,10 @@ def validate(tables: Tables) -> ValidationReport:
     with ThreadPoolExecutor(
         max_workers=max(1, min(len(rest), available_cores()))
     ) as pool:
-        outcomes = [first, *pool.map(lambda n: _one_table(tables, n, ctx), rest)]
+        outcomes = [
+            first,
+            *pool.map(lambda n: _one_table(tables, n, ctx, strict), rest),
+        ]
     for outcome in outcomes:
         parts.add(outcome)
     return parts.report(tables)
@@ -488,24 +491,21 @@ class _Outcome:
     prov: Provenance | None
 
 
-def _one_table(tables: Tables, name: str, ctx: _Context) -> _Outcome:
+def _one_table(tables: Tables, name: str, ctx: _Context, strict: bool) -> _Outcome:
     raw = tables[name]
     assert raw is not None
     source = _source_name(tables, name)
     prov = tables.provenance.get(name)
-    _require_rows(name, source, raw, prov)
+    if strict:
+        _require_rows(name, source, raw, prov)
     good, report, bad_rows = _validate_table(name, raw, source, prov, ctx)
     lines_report, lines_rows = (
         _bad_lines(name, prov) if prov is not None else (None, None)
     )
     n_in = len(raw) + (len(prov.bad_lines) if prov is not None else 0)
-    if good.empty and name in REQUIRED_TABLES:
+    if strict and good.empty and name in REQUIRED_TABLES:
         top = report["rule"].value_counts().head(3).to_dict()
-        raise ContractError(
-            f"{source}: none of its {n_in} rows is valid (most common "
-            f"breaches: {top}). Fix the export; see docs/data-contract.md.",
-            table=name,
-        )
+        raise no_valid_rows_error(name, source, n_in, top)
     return _Outcome(
         name, source, raw, good, report, bad_rows, lines_report, lines_rows, n_in, prov
     )

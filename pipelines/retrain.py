@@ -49,8 +49,8 @@ def retrain(config: jobs.RetrainJobConfig) -> jobs.Outcome:
     result = anxin.train(
         report.tables,
         horizon=r.horizon,
-        valid_months=r.valid_months,
-        test_months=r.test_months,
+        valid_periods=r.valid_months,
+        test_periods=r.test_months,
         calibration=r.calibration,
         alert_volume=p.alert_volume,
         refit=r.refit,

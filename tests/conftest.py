@@ -74,3 +74,22 @@ def trained(
     with config_context(home=str(home), today="2026-11"):
         result = anxin.train(model_world, tracking_uri=uri, seed=3)
     return result, uri
+
+
+@pytest.fixture(scope="session")
+def two_models(model_world: anxin.Tables) -> dict[str, anxin.TrainResult]:
+    """A strong and a weak model of ``model_world``, nothing logged.
+
+    The weak one sees only the calendar and the region; registering both
+    (``_registry.register_version``) gives promotion and comparison a
+    champion and a challenger whose difference is known in sign.
+    """
+    feats = anxin.build_features(model_world)
+    labels = anxin.build_labels(model_world)
+    weak_frame = feats[["enterprise_id", "period", "month_of_year", "region"]].assign(
+        label=labels["label"]
+    )
+    return {
+        "strong": anxin.train(model_world, log=False, seed=2, num_boost_round=150),
+        "weak": anxin.train(weak_frame, log=False, seed=2, num_boost_round=30),
+    }

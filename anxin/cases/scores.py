@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pandera.errors as pa_errors
 
+from anxin._pandera import errors as pa_errors
 from anxin.cases._values import jsonable
 from anxin.cases.limits import SCORES_TEXT_LIMITS, invalid_text, shown, text_problem
 from anxin.exceptions import ContractError

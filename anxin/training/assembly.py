@@ -56,6 +56,10 @@ def assemble_model(
             "refit": refit,
             "seed": seed,
             "source": prep.source,
+            # the caller's names and cadence: predict and explain read them
+            "columns": dict(prep.columns),
+            "freq": prep.freq,
+            "nonfinite": dict(prep.nonfinite),
         },
     )
     model = ArrearsModel(booster, calibrator, policy, spec, Reference({}, {}))
@@ -82,17 +86,24 @@ def drift_reference(
     data has short windows, unlike any month that will be scored); each
     calendar month is a seeded sample of at most ``per_month`` rows, so that
     every calendar month the history has can be compared with itself.
-    Calendar features are left out: they move every month by design.
+    Calendar features are left out: they move every month by design. Data
+    of another cadence (or a snapshot) have one overall reference.
     """
     frame = prep.frame
-    months = frame["period"].astype("str")
-    index = _calendar.series_to_index(months).astype(np.int64)
-    use = index >= index.min() + LOOKBACK
-    if not use.any():  # too short a history for full windows: take what exists
+    if prep.freq == "M":
+        index = _calendar.series_to_index(frame["period"].astype("str"))
+        index = index.astype(np.int64)
+        use = index >= index.min() + LOOKBACK
+        if not use.any():  # too short a history for full windows: take all
+            use = np.ones(len(frame), dtype=bool)
+        calendar_month = (index[use] % 12) + 1
+    else:
         use = np.ones(len(frame), dtype=bool)
+        calendar_month = np.zeros(len(frame), dtype=np.int64)
     rows = frame.loc[use]
-    calendar_month = (index[use] % 12) + 1
-    keep = _sample_per_month(calendar_month, per_month, seed)
+    # one sample of a year's worth when there are no calendar months
+    size = per_month if prep.freq == "M" else 12 * per_month
+    keep = _sample_per_month(calendar_month, size, seed)
     sample = rows.iloc[keep]
     cols = {
         f: sample[f].to_numpy(dtype=np.float64, na_value=np.nan)
@@ -100,7 +111,8 @@ def drift_reference(
         if f not in prep.categorical and prep.catalogue[f].group != "calendar"
     }
     cols["risk_score"] = model.predict_proba(sample)
-    return Reference.fit(cols, months=calendar_month[keep], alert_share=alert_share)
+    months = calendar_month[keep] if prep.freq == "M" else None
+    return Reference.fit(cols, months=months, alert_share=alert_share)
 
 
 def _sample_per_month(months: np.ndarray, per_month: int, seed: int) -> np.ndarray:

@@ -4,7 +4,13 @@
   (:data:`anxin.rules.BUREAU_RULES`), calibrated on validation (isotonic) for
   the probability metrics, ties broken by a seeded shuffle, not by row order;
 * a logistic regression on the same features (signed-log, median-imputed
-  with missing indicators, standardised; categoricals one-hot).
+  with missing indicators, standardised; categoricals one-hot);
+* the caller's own score (``train(..., baseline="my_score")``), calibrated
+  on validation and ranked like the rules (:func:`own_baseline`).
+
+A prepared frame without the rule features has no rule baseline, and that is
+no cause for a warning: a bureau that brings its own indicators brings its
+own rule score, if any, as ``baseline``.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ __all__ = [
     "fit_logistic_regression",
     "logistic_regression_baseline",
     "logistic_regression_scores",
+    "own_baseline",
     "rule_baseline",
     "signed_log",
 ]
@@ -42,7 +49,7 @@ class RuleBaseline:
     points : ndarray
         Rule points per test row (what the charts plot).
     probability : ndarray
-        The points calibrated on validation, nudged by ``1e-9 * points`` so
+        The points calibrated on validation, nudged by at most ``1e-9`` so
         that more points never rank lower (what the metrics use).
     tiebreak : ndarray
         A seeded shuffle that orders equal probabilities.
@@ -62,25 +69,63 @@ def rule_baseline(
 ) -> RuleBaseline | None:
     """Score ``test`` with the ``rules`` whose features the data have.
 
-    Returns ``None`` (and logs a warning) when the data have none of them;
-    rules whose feature is missing are left out, with a warning.
+    Returns ``None`` when the data have none of them; rules whose feature is
+    missing are left out (both logged, not warned about).
     """
     usable = tuple(r for r in rules if r.feature in test.x.columns)
     if len(usable) < len(rules):
-        logger.warning(
+        logger.info(
             "rule baseline: the data lack %s; %s",
             [r.feature for r in rules if r not in usable],
             "those rules are left out" if usable else "no rule baseline",
         )
     if not usable:
         return None
-    valid_points, points = rule_score(valid.x, usable), rule_score(test.x, usable)
-    calibrator = Calibrator("isotonic").fit(valid_points, valid.y)
+    return _ranked(
+        rule_score(valid.x, usable), valid.y, rule_score(test.x, usable), seed
+    )
+
+
+def own_baseline(
+    score: np.ndarray | None, valid: SplitRows, test: SplitRows, *, seed: int
+) -> RuleBaseline | None:
+    """The caller's score on the test rows, calibrated on validation.
+
+    ``score`` holds every labelled row's score (rows found by the splits'
+    index); a missing score ranks lowest. ``None`` without a score.
+    """
+    if score is None:
+        return None
+    values = np.asarray(score, dtype=np.float64)
+    missing = np.isnan(values)
+    if missing.any():
+        logger.info("baseline: %d row(s) without a score rank lowest", missing.sum())
+        low = np.nanmin(values) - 1 if (~missing).any() else 0.0
+        values = np.where(missing, low, values)
+    take = lambda rows: values[rows.x.index.to_numpy()]  # noqa: E731
+    return _ranked(take(valid), valid.y, take(test), seed)
+
+
+def _ranked(
+    valid_points: np.ndarray, valid_y: np.ndarray, points: np.ndarray, seed: int
+) -> RuleBaseline:
+    """Points calibrated on validation (isotonic), nudged so that more points
+    never rank lower, with a seeded tie-break."""
+    calibrator = Calibrator("isotonic").fit(valid_points, valid_y)
     return RuleBaseline(
         points=points,
-        probability=calibrator.transform(points) + 1e-9 * points,
-        tiebreak=np.random.default_rng(seed).random(len(test.x)),
+        probability=calibrator.transform(points) + _nudge(points),
+        tiebreak=np.random.default_rng(seed).random(len(points)),
     )
+
+
+def _nudge(points: np.ndarray) -> np.ndarray:
+    """At most 1e-9, increasing with the points: equal calibrated values keep
+    the points' order, whatever their scale or sign."""
+    if len(points) == 0:
+        return np.zeros(0)
+    order = np.unique(points, return_inverse=True)[1]
+    return 1e-9 * order / max(int(order.max()), 1)
 
 
 def logistic_regression_baseline(

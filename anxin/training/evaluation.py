@@ -1,9 +1,16 @@
 """Evaluation of a trained model: test metrics beside the baselines, lift,
-slices, importance, and the flat metric names logged to MLflow.
+slices, calibration, warning levels, stability per test month, importance,
+and the headline metrics logged to MLflow.
 
 The metric functions themselves (:func:`~anxin.metrics.evaluate`,
-:func:`~anxin.metrics.lift_table`, :func:`~anxin.metrics.slice_metrics`) live
-in :mod:`anxin.metrics`; promotion uses them too.
+:func:`~anxin.metrics.lift_table`, :func:`~anxin.metrics.slice_metrics`,
+:func:`~anxin.metrics.calibration_stats`, ...) live in :mod:`anxin.metrics`;
+promotion and comparisons use them too.
+
+MLflow gets a small set of headline metrics (:func:`flat_metrics`, about 40:
+what an analyst reads first, for the model and both baselines) and two
+series with one step per test month (:func:`monthly_series`); everything
+else goes into the run's tables.
 """
 
 from __future__ import annotations
@@ -14,24 +21,42 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from anxin.metrics import evaluate, lift_table, slice_metrics
+from anxin.levels import LevelPolicy
+from anxin.metrics import (
+    VOLUMES,
+    calibration_stats,
+    evaluate,
+    level_table,
+    lift_table,
+    monthly_metrics,
+    slice_metrics,
+    volume_key,
+)
 from anxin.model import ArrearsModel
 from anxin.training.baselines import RuleBaseline
 from anxin.training.splits import SplitData, SplitRows
 
 __all__ = [
+    "HEADLINE",
+    "MIN_SLICE_POSITIVES",
     "SLICES",
     "Evaluation",
     "ScoresOnTest",
     "evaluate_scores",
     "feature_importance",
     "flat_metrics",
+    "monthly_series",
     "prefixed",
     "slice_tables",
 ]
 
 #: The columns test metrics are sliced by.
 SLICES = ("industry", "region")
+#: The headline metrics of the model and of each baseline (besides recall and
+#: precision at the alert volume).
+HEADLINE = ("auc", "gini", "ap", "ks", "brier")
+#: Slices with fewer test positives do not count for the worst-slice metrics.
+MIN_SLICE_POSITIVES = 10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +104,16 @@ class Evaluation:
         Decile lift of the model on test.
     slices : dict
         ``industry`` and ``region`` -> the model's test metrics per slice.
+    calibration : dict
+        The model's ECE, calibration slope and intercept on test.
+    monthly : DataFrame
+        AUC, AP and recall at the alert volume per test month and scorer
+        (:func:`anxin.metrics.monthly_metrics` with a ``scorer`` column).
+    levels : DataFrame
+        Volume, precision and recall of each warning level on test
+        (:func:`anxin.metrics.level_table`; empty without a level policy).
+    alert_volume : float
+        The alert volume of the headline recall and precision.
     """
 
     test: dict[str, float]
@@ -88,22 +123,39 @@ class Evaluation:
     comparison: pd.DataFrame
     lift: pd.DataFrame
     slices: dict[str, pd.DataFrame]
+    calibration: dict[str, float] = dataclasses.field(default_factory=dict)
+    monthly: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    levels: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    alert_volume: float = 0.05
 
 
 def evaluate_scores(
-    data: SplitData, scores: ScoresOnTest, *, valid_score: np.ndarray
+    data: SplitData,
+    scores: ScoresOnTest,
+    *,
+    valid_score: np.ndarray,
+    policy: LevelPolicy | None = None,
+    alert_volume: float = 0.05,
 ) -> Evaluation:
     """Evaluate the model's and the baselines' scores on the same test rows
-    (and the model's on validation)."""
+    (and the model's on validation); the warning levels when ``policy`` is
+    given."""
     test, valid, rules = data.test, data.valid, scores.rules
-    model_test = evaluate(test.y, scores.model, test.months)
-    model_valid = evaluate(valid.y, valid_score, valid.months)
+    volumes = tuple(sorted({*VOLUMES, alert_volume}))
+    model_test = evaluate(test.y, scores.model, test.months, volumes=volumes)
+    model_valid = evaluate(valid.y, valid_score, valid.months, volumes=volumes)
     rules_test = (
         None
         if rules is None
-        else evaluate(test.y, rules.probability, test.months, tiebreak=rules.tiebreak)
+        else evaluate(
+            test.y,
+            rules.probability,
+            test.months,
+            tiebreak=rules.tiebreak,
+            volumes=volumes,
+        )
     )
-    logreg_test = evaluate(test.y, scores.logreg, test.months)
+    logreg_test = evaluate(test.y, scores.logreg, test.months, volumes=volumes)
     rows = {"model": model_test, "rules": rules_test, "logreg": logreg_test}
     comparison = pd.DataFrame.from_dict(
         {k: v for k, v in rows.items() if v is not None}, orient="index"
@@ -116,7 +168,40 @@ def evaluate_scores(
         comparison=comparison,
         lift=lift_table(test.y, scores.model),
         slices=slice_tables(test, scores.model),
+        calibration=calibration_stats(test.y, scores.model),
+        monthly=_monthly(test, scores, alert_volume),
+        levels=_levels(test, scores.model, policy),
+        alert_volume=alert_volume,
     )
+
+
+def _monthly(test: SplitRows, scores: ScoresOnTest, volume: float) -> pd.DataFrame:
+    """Per test month and scorer: AUC, AP, recall at the alert volume."""
+    parts = {
+        "model": monthly_metrics(test.y, scores.model, test.months, volume=volume),
+        "logreg": monthly_metrics(test.y, scores.logreg, test.months, volume=volume),
+    }
+    if scores.rules is not None:
+        parts["rules"] = monthly_metrics(
+            test.y,
+            scores.rules.probability,
+            test.months,
+            volume=volume,
+            tiebreak=scores.rules.tiebreak,
+        )
+    return pd.concat(
+        [part.assign(scorer=name) for name, part in parts.items()], ignore_index=True
+    )
+
+
+def _levels(
+    test: SplitRows, score: np.ndarray, policy: LevelPolicy | None
+) -> pd.DataFrame:
+    """The warning levels of the test rows, as the model would assign them."""
+    if policy is None:
+        return pd.DataFrame()
+    regions = test.x["region"].astype("str").to_numpy() if "region" in test.x else None
+    return level_table(test.y, policy.assign(score, regions), test.months)
 
 
 def slice_tables(test: SplitRows, score: np.ndarray) -> dict[str, pd.DataFrame]:
@@ -149,25 +234,60 @@ def prefixed(prefix: str, metrics: Mapping[str, float]) -> dict[str, float]:
 
 
 def flat_metrics(evaluation: Evaluation, best_iteration: int) -> dict[str, float]:
-    """Every metric under its logged name.
+    """The headline metrics, under the names MLflow logs them with.
 
-    ``test_*`` and ``valid_*`` for the model, ``rules_test_*`` and
-    ``logreg_test_*`` for the baselines, ``test_auc__industry_X`` and
-    ``test_ap__region_Y`` per slice, and ``best_iteration``.
+    For the model ``test_*`` and for the baselines ``rules_test_*`` and
+    ``logreg_test_*``: AUC, Gini, AP, KS, Brier, and recall and precision at
+    the alert volume (``recall_at_5pct``, ``precision_at_5pct`` by default).
+    The model's calibration (``test_ece``, ``test_calibration_slope``,
+    ``test_calibration_intercept``), its warning levels
+    (``test_red_precision``, ``test_red_recall``, ``test_red_volume``, ... for
+    red, orange, yellow), its worst slices (``test_auc_worst_industry``,
+    ``test_auc_worst_region``: the lowest AUC of a slice with at least
+    :data:`MIN_SLICE_POSITIVES` positives), ``valid_ap`` and
+    ``best_iteration``. Everything else is in the run's tables.
     """
+    keys = (
+        *HEADLINE,
+        volume_key(evaluation.alert_volume),
+        volume_key(evaluation.alert_volume, "precision"),
+    )
     metrics: dict[str, float] = {}
-    metrics.update(prefixed("test_", evaluation.test))
-    metrics.update(prefixed("valid_", evaluation.valid))
-    if evaluation.rules is not None:
-        metrics.update(prefixed("rules_test_", evaluation.rules))
-    metrics.update(prefixed("logreg_test_", evaluation.logreg))
+    for prefix, source in (
+        ("test_", evaluation.test),
+        ("rules_test_", evaluation.rules),
+        ("logreg_test_", evaluation.logreg),
+    ):
+        if source is not None:
+            metrics.update(prefixed(prefix, {k: source[k] for k in keys}))
+    metrics.update(prefixed("test_", evaluation.calibration))
+    for rec in evaluation.levels.itertuples(index=False):
+        for what in ("precision", "recall", "volume"):
+            metrics[f"test_{rec.level}_{what}"] = float(getattr(rec, what))
     for kind, table in evaluation.slices.items():
-        for rec in table.itertuples(index=False):
-            key = getattr(rec, kind)
-            for m in ("auc", "ap"):
-                metrics[f"test_{m}__{kind}_{key}"] = float(getattr(rec, m))
+        counted = table[table["positives"] >= MIN_SLICE_POSITIVES]["auc"].dropna()
+        metrics[f"test_auc_worst_{kind}"] = (
+            float(counted.min()) if len(counted) else float("nan")
+        )
+    metrics["valid_ap"] = float(evaluation.valid["ap"])
     metrics["best_iteration"] = float(best_iteration)
     return metrics
+
+
+def monthly_series(evaluation: Evaluation) -> dict[str, list[tuple[str, float]]]:
+    """The model's per-month test metrics as MLflow series: name -> (month,
+    value) in month order (``test_auc_by_month``, ``test_ap_by_month``)."""
+    model = evaluation.monthly
+    if model.empty:
+        return {}
+    model = model[model["scorer"] == "model"].sort_values("month")
+    return {
+        f"test_{m}_by_month": [
+            (str(month), float(value))
+            for month, value in zip(model["month"], model[m], strict=True)
+        ]
+        for m in ("auc", "ap")
+    }
 
 
 def feature_importance(

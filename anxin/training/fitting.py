@@ -1,17 +1,25 @@
 """Fitting: LightGBM with early stopping, an Optuna search, refit, calibration.
 
-Early stopping watches **all three** validation metrics of
-:data:`DEFAULT_PARAMS` (log loss, average precision, AUC): training stops as
-soon as one of them has gone ``early_stopping`` rounds without improving, and
-the booster keeps the rounds up to that metric's best. ``first_metric_only``
-in the parameters does not change this: LightGBM applies it only to its own
-early stopping (``early_stopping_round``), not to the callback passed here.
-The Optuna search (``tune``) picks the trial with the best validation
-average precision.
+:func:`fit_model` is the whole step. With a validation split, LightGBM
+trains on the training rows and **stops early on the validation log loss**
+alone (average precision and AUC are reported, not watched); the calibrator
+is fitted on the validation margins; then, by default, the model is fitted
+again on training + validation rows for the chosen rounds scaled by the
+growth in rows. Without one (a snapshot, or a split column without
+``valid`` rows), stratified folds of the training rows each stop early on
+their held-out fold; the calibrator is fitted on the pooled out-of-fold
+margins and the model on all training rows for the mean round scaled by
+``folds / (folds - 1)``.
+
+The LightGBM parameters are :data:`DEFAULT_PARAMS` with the leaf size and
+regularisation set from the number of training rows and positives
+(:func:`scaled_params`), then the caller's ``params``. The Optuna search
+(``tune``) picks the trial with the best validation average precision.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -22,23 +30,28 @@ import pandas as pd
 
 from anxin.calibration import Calibrator
 from anxin.exceptions import InvalidParameterError
+from anxin.training.preparation import lightgbm_names
 from anxin.training.splits import SplitData, SplitRows
 
 __all__ = [
     "DEFAULT_PARAMS",
+    "Fitted",
     "best_iteration",
     "calibrate",
     "fit_booster",
+    "fit_model",
     "lightgbm_params",
     "predict_calibrated",
     "refit_booster",
+    "scaled_params",
     "shrink",
     "tune_params",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: LightGBM defaults for rare events (about 1% positives per quarter).
+#: LightGBM defaults; the leaf size and regularisation are then set from the
+#: data's size (:func:`scaled_params`).
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "binary",
     "learning_rate": 0.05,
@@ -55,11 +68,8 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "max_bin": 255,
     "cat_smooth": 20,
     "max_cat_to_onehot": 8,
-    # meant to stop on log loss alone (a proper score, steadier than AP with
-    # few positives), but first_metric_only reaches only LightGBM's own early
-    # stopping, not the callback of fit_booster: whichever of the three stalls
-    # first stops training (see the module docstring); kept so models stay
-    # identical
+    # early stopping watches the first, log loss (a proper score, steadier
+    # than AP with few positives); AP and AUC are reported alongside
     "metric": ["binary_logloss", "average_precision", "auc"],
     "first_metric_only": True,
     "deterministic": True,
@@ -68,10 +78,40 @@ DEFAULT_PARAMS: dict[str, Any] = {
 }
 
 
+def scaled_params(rows: int, positives: int) -> dict[str, Any]:
+    """Leaf size and regularisation for ``rows`` training rows, ``positives``
+    of them positive.
+
+    A leaf should expect a couple of positives, so the fewest rows per leaf
+    is about two over the positive rate, between 20 (LightGBM's own default)
+    and 200 (millions of rows with 1% positives); the hessian floor and L2
+    shrink with it.
+
+    Examples
+    --------
+    >>> scaled_params(1_800_000, 18_000)["min_data_in_leaf"]
+    200
+    >>> scaled_params(5_600, 220)["min_data_in_leaf"]
+    51
+    """
+    rate = max(positives, 1) / max(rows, 1)
+    leaf = int(np.clip(round(2.0 / rate), 20, 200))
+    return {
+        "min_data_in_leaf": leaf,
+        "min_sum_hessian_in_leaf": round(leaf / 200, 3),
+        "lambda_l2": round(5.0 * leaf / 200, 3),
+    }
+
+
 def lightgbm_params(
-    params: Mapping[str, Any] | None, *, seed: int, n_jobs: int
+    params: Mapping[str, Any] | None,
+    *,
+    seed: int,
+    n_jobs: int,
+    data: SplitData | None = None,
 ) -> dict[str, Any]:
-    """:data:`DEFAULT_PARAMS` overridden by ``params``, with seed and threads.
+    """:data:`DEFAULT_PARAMS`, scaled to the training rows of ``data``,
+    overridden by ``params``, with seed and threads.
 
     Examples
     --------
@@ -79,7 +119,16 @@ def lightgbm_params(
     >>> p["num_leaves"], p["max_depth"], p["seed"], p["num_threads"]
     (31, 6, 1, 2)
     """
-    return {**DEFAULT_PARAMS, **(params or {}), "seed": seed, "num_threads": n_jobs}
+    scaled = {}
+    if data is not None:
+        scaled = scaled_params(len(data.train.y), int(data.train.y.sum()))
+    return {
+        **DEFAULT_PARAMS,
+        **scaled,
+        **(params or {}),
+        "seed": seed,
+        "num_threads": n_jobs,
+    }
 
 
 def fit_booster(
@@ -93,17 +142,20 @@ def fit_booster(
 ) -> lgb.Booster:
     """Fit LightGBM for up to ``rounds`` rounds.
 
-    With ``valid``, training stops once any metric of ``params`` (log loss,
-    average precision and AUC by default) has not improved on it for
-    ``early_stopping`` rounds; ``best_iteration`` of the booster is then that
-    metric's best round.
+    With ``valid``, training stops once the first metric of ``params`` (log
+    loss by default) has not improved on it for ``early_stopping`` rounds;
+    ``best_iteration`` of the booster is then its best round. Feature names
+    LightGBM refuses are passed as :func:`lightgbm_names` (the booster is
+    fed by position, so the caller's names still work for prediction).
     """
-    train_set = lgb.Dataset(x, y, free_raw_data=True)
+    train_set = lgb.Dataset(_safe(x), y, free_raw_data=True)
     callbacks: list[Callable[..., Any]] = []
     valid_sets = []
     if valid is not None:
-        valid_sets = [lgb.Dataset(valid.x, valid.y, reference=train_set)]
-        callbacks.append(lgb.early_stopping(early_stopping, verbose=False))
+        valid_sets = [lgb.Dataset(_safe(valid.x), valid.y, reference=train_set)]
+        callbacks.append(
+            lgb.early_stopping(early_stopping, first_metric_only=True, verbose=False)
+        )
     return lgb.train(
         params,
         train_set,
@@ -111,6 +163,15 @@ def fit_booster(
         valid_sets=valid_sets,
         callbacks=callbacks,
     )
+
+
+def _safe(x: pd.DataFrame) -> pd.DataFrame:
+    """``x`` with names LightGBM accepts (the same frame when they are)."""
+    names = [str(c) for c in x.columns]
+    safe = lightgbm_names(names)
+    if safe == list(x.columns):
+        return x
+    return x.set_axis(safe, axis=1)
 
 
 def best_iteration(booster: lgb.Booster) -> int:
@@ -144,6 +205,11 @@ def tune_params(
     from sklearn.metrics import average_precision_score
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    train, valid = data.train, data.valid
+    if data.folds is not None:  # search on the first fold
+        held = np.asarray(data.folds) == 0
+        train = SplitRows(data.train.x[~held], data.train.y[~held], data.train.months)
+        valid = SplitRows(data.train.x[held], data.train.y[held], data.train.months)
 
     def objective(trial: Any) -> float:
         trial_params = dict(params)
@@ -156,14 +222,14 @@ def tune_params(
         )
         booster = fit_booster(
             trial_params,
-            data.train.x,
-            data.train.y,
+            train.x,
+            train.y,
             rounds=rounds,
-            valid=data.valid,
+            valid=valid,
             early_stopping=early_stopping,
         )
-        pred = booster.predict(data.valid.x, num_iteration=booster.best_iteration)
-        return float(average_precision_score(data.valid.y, pred))
+        pred = booster.predict(valid.x, num_iteration=booster.best_iteration)
+        return float(average_precision_score(valid.y, pred))
 
     study = optuna.create_study(
         direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed)
@@ -213,3 +279,109 @@ def shrink(booster: lgb.Booster, iterations: int) -> lgb.Booster:
     if booster.current_iteration() == iterations:
         return booster
     return lgb.Booster(model_str=booster.model_to_string(num_iteration=iterations))
+
+
+@dataclasses.dataclass
+class Fitted:
+    """What :func:`fit_model` produced.
+
+    Attributes
+    ----------
+    booster : lightgbm.Booster
+        The model kept: refitted on training + validation rows, or the early
+        stopped one cut to its best round.
+    calibrator : Calibrator
+        Fitted on the validation (or out-of-fold) margins.
+    valid_score : ndarray
+        Calibrated validation (or out-of-fold) scores of ``data.valid``.
+    params : dict
+        The LightGBM parameters (searched when ``tune``).
+    best_iteration : int
+        The round early stopping chose (the mean over folds).
+    refit : bool
+        Whether ``booster`` was fitted again on all training rows.
+    """
+
+    booster: lgb.Booster
+    calibrator: Calibrator
+    valid_score: np.ndarray
+    params: dict[str, Any]
+    best_iteration: int
+    refit: bool
+
+
+def fit_model(
+    params: dict[str, Any],
+    data: SplitData,
+    *,
+    rounds: int,
+    early_stopping: int,
+    calibration: str,
+    refit: bool,
+    tune: int = 0,
+    seed: int = 0,
+) -> Fitted:
+    """Fit, stop early, calibrate and (by default) refit; see the module."""
+    if tune:
+        params = tune_params(
+            params,
+            data,
+            n_trials=tune,
+            seed=seed,
+            rounds=rounds,
+            early_stopping=early_stopping,
+        )
+    if data.folds is not None:
+        return _fit_folds(params, data, rounds, early_stopping, calibration)
+    booster = fit_booster(
+        params,
+        data.train.x,
+        data.train.y,
+        rounds=rounds,
+        valid=data.valid,
+        early_stopping=early_stopping,
+    )
+    best = best_iteration(booster)
+    calibrator, valid_score = calibrate(
+        booster, data.valid, method=calibration, iterations=best
+    )
+    if refit:
+        grown = (len(data.train.y) + len(data.valid.y)) / len(data.train.y)
+        booster = refit_booster(params, data, rounds=max(1, round(best * grown)))
+    else:
+        booster = shrink(booster, best)
+    return Fitted(booster, calibrator, valid_score, params, best, refit)
+
+
+def _fit_folds(
+    params: dict[str, Any],
+    data: SplitData,
+    rounds: int,
+    early_stopping: int,
+    calibration: str,
+) -> Fitted:
+    """Stratified folds stop early; out-of-fold margins calibrate; the model
+    is fitted on all training rows for the mean round, scaled."""
+    folds = np.asarray(data.folds)
+    k = int(folds.max()) + 1
+    x, y = data.train.x, data.train.y
+    margin = np.empty(len(y))
+    bests = []
+    for fold in range(k):
+        held = folds == fold
+        part = SplitRows(x[held], y[held], data.train.months[held])
+        booster = fit_booster(
+            params,
+            x[~held],
+            y[~held],
+            rounds=rounds,
+            valid=part,
+            early_stopping=early_stopping,
+        )
+        bests.append(best_iteration(booster))
+        margin[held] = booster.predict(part.x, raw_score=True, num_iteration=bests[-1])
+    best = max(1, round(float(np.mean(bests))))
+    calibrator = Calibrator(calibration).fit(margin, y)  # type: ignore[arg-type]
+    final = fit_booster(params, x, y, rounds=max(1, round(best * k / (k - 1))))
+    logger.info("folds: best rounds %s, final model %d rounds", bests, best)
+    return Fitted(final, calibrator, calibrator.transform(margin), params, best, True)

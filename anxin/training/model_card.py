@@ -13,6 +13,7 @@ import pandas as pd
 
 from anxin.levels import LevelPolicy
 from anxin.model import ModelSpec
+from anxin.periods import unit
 from anxin.training.splits import Splits
 
 __all__ = ["HEADLINE", "markdown_table", "model_card"]
@@ -131,6 +132,19 @@ def model_card(
 
 
 def _target(spec: ModelSpec) -> list[str]:
+    columns = spec.info.get("columns") or {}
+    if spec.info.get("source") == "frame":
+        freq = spec.info.get("freq")
+        ahead = f" {unit(freq, spec.horizon)} ahead" if freq else ""
+        return [
+            "## What it predicts / 预测目标",
+            "",
+            f"The calibrated probability that **`{columns.get('label')}` is 1** "
+            f"(as the data define it{ahead}) for each "
+            f"{'entity' if columns.get('entity') else 'row'}, from the "
+            f"{len(spec.features)} feature columns of the prepared frame.",
+            "",
+        ]
     return [
         "## What it predicts / 预测目标",
         "",
@@ -152,23 +166,57 @@ def _data(
     data = pd.DataFrame(
         {
             "split": list(rows),
-            "as-of months": ["..".join(getattr(splits, s)) for s in rows],
+            "as-of periods": [splits.describe(s) for s in rows],
             "rows": list(rows.values()),
             "positives": list(positives.values()),
         }
     )
     window = spec.info.get("data_window", ["?", "?"])
+    columns = spec.info.get("columns") or {}
+    read = f" Periods: {columns['periods']}." if columns.get("periods") else ""
+    missing = spec.info.get("nonfinite") or {}
+    if missing:
+        read += (
+            f" {sum(missing.values())} infinite value(s) in {len(missing)} "
+            "feature(s) were read as missing."
+        )
     return [
         "## Data and splits / 数据与划分",
         "",
         f"Data window {window[0]}..{window[1]}; {len(spec.features)} features "
-        f"({len(spec.categorical)} categorical). Splits are out of time with "
-        f"a {spec.horizon}-month gap between them, so no training label "
-        "window reaches validation or test.",
+        f"({len(spec.categorical)} categorical).{read} {_how_split(splits)}",
         "",
         markdown_table(data),
         "",
     ]
+
+
+def _how_split(splits: Splits) -> str:
+    """Whether the evaluation is out of time, in one or two sentences."""
+    if splits.out_of_time:
+        gap = splits.horizon - 1
+        apart = f"{unit(splits.freq, gap)} apart" if gap else "back to back"
+        return (
+            f"Splits are out of time, {apart}: the last training period's "
+            "label window ends where validation begins, so no training label "
+            "looks into validation or test."
+        )
+    where = (
+        "a stratified share of the rows"
+        if splits.kind == "stratified"
+        else f"the rows marked test in `{splits.column}`"
+    )
+    folds = (
+        f" Validation is by {splits.folds} stratified folds of the training rows."
+        if splits.folds
+        else ""
+    )
+    return (
+        f"**This evaluation is not out of time**: the test rows are {where}, "
+        "from the same periods as the training rows, so the test metrics say "
+        "how well the model ranks rows like those it learnt from, not how "
+        f"it will do on a later period.{folds}"
+    )
 
 
 def _comparison(comparison: pd.DataFrame, alert_volume: float) -> list[str]:

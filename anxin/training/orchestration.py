@@ -31,59 +31,68 @@ from anxin.calibration import Calibrator
 from anxin.catalogue import Feature
 from anxin.config import get_config
 from anxin.levels import LevelPolicy
+from anxin.metrics import VOLUMES, evaluate, volume_key
 from anxin.model import ArrearsModel
+from anxin.periods import default_horizon
 from anxin.tables import Tables
 from anxin.training.assembly import assemble_model
-from anxin.training.baselines import logistic_regression_baseline, rule_baseline
+from anxin.training.baselines import (
+    RuleBaseline,
+    logistic_regression_baseline,
+    own_baseline,
+    rule_baseline,
+)
 from anxin.training.evaluation import (
+    HEADLINE,
     Evaluation,
     ScoresOnTest,
     evaluate_scores,
     feature_importance,
     flat_metrics,
+    prefixed,
 )
-from anxin.training.fitting import (
-    best_iteration,
-    calibrate,
-    fit_booster,
-    lightgbm_params,
-    predict_calibrated,
-    refit_booster,
-    shrink,
-    tune_params,
-)
+from anxin.training.fitting import fit_model, lightgbm_params, predict_calibrated
 from anxin.training.model_card import model_card
 from anxin.training.preparation import Prepared, prepare
 from anxin.training.result import TrainResult
 from anxin.training.run_logging import EXPERIMENT, log_run
-from anxin.training.splits import SplitData, Splits, make_splits, split_rows
+from anxin.training.splits import (
+    SplitData,
+    SplitRows,
+    Splits,
+    resolve_splits,
+    split_rows,
+)
+from anxin.training.summary import default_run_name
 
 __all__ = ["train"]
 
 logger = logging.getLogger(__name__)
 
 
-# long: 24 documented options in their groups (the signature is 30 lines); the
+# long: 25 documented options in their groups (the signature is 31 lines); the
 # body is the list of steps, each a call into the modules of this package
 def train(
     tables: Tables | pd.DataFrame,
     *,
     # what the columns of a prepared frame are called
-    entity: str = "enterprise_id",
-    period: str = "period",
+    entity: str | None = "enterprise_id",
+    period: str | None = "period",
+    freq: str | None = None,
     label: str = "label",
+    baseline: str | None = None,
     catalogue: Mapping[str, Feature] | None = None,
     # splits
-    horizon: int = 3,
-    valid_months: int = 3,
-    test_months: int = 3,
-    splits: Splits | None = None,
+    horizon: int | None = None,
+    valid_periods: int | None = None,
+    test_periods: int | None = None,
+    splits: Splits | str | None = None,
     # the LightGBM model
     params: Mapping[str, Any] | None = None,
     num_boost_round: int = 2000,
     early_stopping_rounds: int = 100,
     tune: int = 0,
-    refit: bool = False,
+    refit: bool = True,
     seed: int = 0,
     n_jobs: int | None = None,
     # calibration and levels
@@ -96,6 +105,7 @@ def train(
     experiment: str = EXPERIMENT,
     model_name: str | None = None,
     register: bool = True,
+    run_name: str | None = None,
 ) -> TrainResult:
     """Train, evaluate out of time, and register an arrears-risk model.
 
@@ -106,34 +116,55 @@ def train(
     ----------
     tables : Tables or DataFrame
         Validated contract tables (features and labels are built), or a
-        prepared feature frame with ``entity``, ``period`` (YYYY-MM), ``label``
-        (0/1, missing = unknown) and numeric or categorical feature columns.
-    entity, period, label : str, default "enterprise_id", "period", "label"
-        Column names in a prepared frame.
+        prepared feature frame with ``entity``, ``period``, ``label`` (0/1,
+        missing = unknown) and numeric or categorical feature columns (any
+        names; infinite values count as missing).
+    entity : str or None, default "enterprise_id"
+        The entity column of a prepared frame; ``None`` when each row is its
+        own entity.
+    period : str or None, default "period"
+        The period column: months ``YYYY-MM``, quarters ``YYYYQn``, years
+        ``YYYY`` or dates (:mod:`anxin.periods`); ``None`` for a snapshot
+        without a time column (stratified splits, not out of time).
+    freq : {"M", "Q", "Y"}, optional
+        How to group dates in ``period`` (inferred, and reported, when
+        omitted; text periods carry their own).
+    label : str, default "label"
+        The label column of a prepared frame.
+    baseline : str, optional
+        A column holding a score the bureau already runs (higher = riskier),
+        evaluated beside the model on the same test rows (``baseline_test_*``
+        metrics); not a feature.
     catalogue : mapping, optional
         Reason text for custom features (name -> :class:`~anxin.catalogue.Feature`);
         without it a custom feature's name is its reason text.
-    horizon : int, default 3
-        Months ahead (1-12) the labels look; also the gap between splits.
-    valid_months, test_months : int, default 3
-        Length of the validation and test splits (as-of months).
-    splits : Splits, optional
-        Explicit splits instead of those :func:`make_splits` would choose.
+    horizon : int, optional
+        Periods ahead (1-12) the labels look, in the data's cadence; it sets
+        the gaps between out-of-time splits. Default: 3 months, 1 quarter or
+        1 year.
+    valid_periods, test_periods : int, optional
+        Length of the validation and test splits, in periods. Default: the
+        shortest recent windows holding enough positives
+        (:func:`make_splits`).
+    splits : Splits or str, optional
+        Explicit out-of-time splits, or the name of a column saying
+        ``train``, ``valid`` or ``test`` for each row (without ``valid``
+        rows, stratified folds of the training rows validate).
     params : mapping, optional
         LightGBM parameters overriding :data:`DEFAULT_PARAMS`.
     num_boost_round : int, default 2000
         Most boosting rounds.
     early_stopping_rounds : int, default 100
-        Stop once one of the validation metrics of :data:`DEFAULT_PARAMS`
-        (log loss, average precision, AUC) has not improved for this many
-        rounds; the model keeps the rounds up to that metric's best.
+        Stop once the validation log loss has not improved for this many
+        rounds; the model keeps the rounds up to its best.
     tune : int, default 0
         Optuna trials for a hyperparameter search maximising validation
         average precision (needs ``anxin[tune]``); 0 for none.
-    refit : bool, default False
-        Retrain on train + validation with the chosen number of rounds before
-        registering (the calibrator and level thresholds stay those fitted on
-        validation).
+    refit : bool, default True
+        Retrain on train + validation, with the chosen number of rounds
+        scaled by the growth in rows, before registering (the calibrator and
+        level thresholds stay those fitted on validation). Validation by
+        folds always refits.
     seed : int, default 0
         Seeds LightGBM, the search, the baselines' samples and tie-breaks.
     n_jobs : int, optional
@@ -155,6 +186,11 @@ def train(
         Registered model name (default from configuration, ``anxin-arrears``).
     register : bool, default True
         Register the model and set aliases.
+    run_name : str, optional
+        The MLflow run's name. Default: what differs between trainings, as
+        ``lgbm-h3-2022-07..2026-03-sigmoid-refit`` (horizon, first training
+        to last test month, calibration, then refit, search, parameters and
+        seed when given).
 
     Returns
     -------
@@ -175,7 +211,7 @@ def train(
     >>> import anxin
     >>> result = anxin.train(  # doctest: +SKIP
     ...     tables,
-    ...     horizon=3, valid_months=3, test_months=3,
+    ...     horizon=3, valid_periods=3, test_periods=3,
     ...     refit=True, seed=0,
     ...     calibration="sigmoid", alert_volume=0.05,
     ...     tracking_uri="sqlite:///.anxin/mlflow.db",
@@ -188,43 +224,57 @@ def train(
     jobs = resolve_n_jobs(n_jobs, "train")
     prep = prepare(
         tables,
-        horizon=horizon,
+        horizon=horizon or default_horizon("M"),
         entity=entity,
         period=period,
         label=label,
         catalogue=catalogue,
+        freq=freq,
+        split=splits if isinstance(splits, str) else None,
+        baseline=baseline,
     )
+    horizon = horizon or default_horizon(prep.freq)
     timings["prepare"] = time.perf_counter() - t0
-    splits = splits or make_splits(
-        prep.frame["period"],
+    splits = resolve_splits(
+        prep.frame,
+        splits,
+        freq=prep.freq,
+        split=prep.split,
         horizon=horizon,
-        valid_months=valid_months,
-        test_months=test_months,
+        valid_periods=valid_periods,
+        test_periods=test_periods,
     )
-    logger.info("splits: %s", splits)
-    data = split_rows(prep.frame, prep.features, splits)
+    logger.info("splits: %s (%s)", splits, prep.columns.get("periods", ""))
+    data = split_rows(prep.frame, prep.features, splits, split=prep.split, seed=seed)
     with _timed(timings, "lightgbm"):
-        lgb_params, booster = _fit_lightgbm(
-            lightgbm_params(params, seed=seed, n_jobs=jobs),
+        fitted = fit_model(
+            lightgbm_params(params, seed=seed, n_jobs=jobs, data=data),
             data,
             rounds=num_boost_round,
             early_stopping=early_stopping_rounds,
+            calibration=calibration,
+            refit=refit,
             tune=tune,
             seed=seed,
         )
-    best_iter = best_iteration(booster)
-    calibrator, valid_score = calibrate(
-        booster, data.valid, method=calibration, iterations=best_iter
+    booster, calibrator, valid_score = (
+        fitted.booster,
+        fitted.calibrator,
+        fitted.valid_score,
     )
+    lgb_params, best_iter, refit = fitted.params, fitted.best_iteration, fitted.refit
     policy = LevelPolicy.from_validation(valid_score, level_shares)
-    if refit:
-        with _timed(timings, "refit"):
-            booster = refit_booster(lgb_params, data, rounds=best_iter)
-    else:
-        booster = shrink(booster, best_iter)
     with _timed(timings, "evaluate"):
         scores = _scores_on_test(booster, calibrator, prep, data, seed)
-        evaluation = evaluate_scores(data, scores, valid_score=valid_score)
+        evaluation = evaluate_scores(
+            data,
+            scores,
+            valid_score=valid_score,
+            policy=policy,
+            alert_volume=alert_volume,
+        )
+        own = own_baseline(prep.baseline, data.valid, data.test, seed=seed)
+        own_metrics = _add_baseline(evaluation, data.test, own, alert_volume)
     with _timed(timings, "explain"):
         model = assemble_model(
             booster,
@@ -243,6 +293,20 @@ def train(
     result = _result(
         model, splits, data, evaluation, importance, policy, alert_volume, timings
     )
+    result.metrics.update(_baseline_metrics(own_metrics, alert_volume))
+    result.periods = str(prep.columns.get("periods", ""))
+    result.nonfinite = dict(prep.nonfinite)
+    curves = scores.curves()
+    if own is not None:
+        curves["baseline"] = own.points
+    result.run_name = run_name or default_run_name(
+        splits,
+        calibration=calibration,
+        refit=refit,
+        tune=tune,
+        seed=seed,
+        params=params,
+    )
     if log:
         with _timed(timings, "mlflow"):
             log_run(
@@ -250,7 +314,7 @@ def train(
                 prep,
                 lgb_params,
                 data.test,
-                scores.curves(),
+                curves,
                 calibration=calibration,
                 level_shares=level_shares,
                 alert_volume=alert_volume,
@@ -266,9 +330,10 @@ def train(
 
 
 def _check_options(
-    horizon: int, calibration: str, tune: int, alert_volume: float
+    horizon: int | None, calibration: str, tune: int, alert_volume: float
 ) -> None:
-    check_horizon(horizon, "train")
+    if horizon is not None:
+        check_horizon(horizon, "train")
     check_param(
         "calibration",
         calibration,
@@ -292,37 +357,6 @@ def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
     timings[step] = time.perf_counter() - start
 
 
-def _fit_lightgbm(
-    params: dict[str, Any],
-    data: SplitData,
-    *,
-    rounds: int,
-    early_stopping: int,
-    tune: int,
-    seed: int,
-) -> tuple[dict[str, Any], lgb.Booster]:
-    """The parameters (searched when ``tune``) and the booster fitted with
-    early stopping on validation."""
-    if tune:
-        params = tune_params(
-            params,
-            data,
-            n_trials=tune,
-            seed=seed,
-            rounds=rounds,
-            early_stopping=early_stopping,
-        )
-    booster = fit_booster(
-        params,
-        data.train.x,
-        data.train.y,
-        rounds=rounds,
-        valid=data.valid,
-        early_stopping=early_stopping,
-    )
-    return params, booster
-
-
 def _scores_on_test(
     booster: lgb.Booster,
     calibrator: Calibrator,
@@ -342,6 +376,39 @@ def _scores_on_test(
             seed=seed,
         ),
     )
+
+
+def _add_baseline(
+    evaluation: Evaluation,
+    test: SplitRows,
+    own: RuleBaseline | None,
+    alert_volume: float,
+) -> dict[str, float] | None:
+    """The caller's baseline as the ``baseline`` row of the comparison; its
+    test metrics."""
+    if own is None:
+        return None
+    volumes = tuple(sorted({*VOLUMES, alert_volume}))
+    row = evaluate(
+        test.y, own.probability, test.months, tiebreak=own.tiebreak, volumes=volumes
+    )
+    evaluation.comparison.loc["baseline"] = pd.Series(row)
+    return row
+
+
+def _baseline_metrics(
+    row: dict[str, float] | None, alert_volume: float
+) -> dict[str, float]:
+    """``baseline_test_*``: the headline metrics of the caller's baseline,
+    under the names the rules' have."""
+    if row is None:
+        return {}
+    keys = (
+        *HEADLINE,
+        volume_key(alert_volume),
+        volume_key(alert_volume, "precision"),
+    )
+    return prefixed("baseline_test_", {k: row[k] for k in keys if k in row})
 
 
 def _importance(
@@ -389,6 +456,8 @@ def _result(
         group_importance=groups,
         card=card,
         best_iteration=best_iter,
+        monthly=evaluation.monthly,
+        levels=evaluation.levels,
         timings=timings,
     )
 

@@ -1,10 +1,13 @@
 """Logging a training run to MLflow, and registering its model.
 
 One run per training in the ``anxin-arrears`` experiment (by default) holds
-parameters, metrics, tags, the training data as a dataset input, charts,
-tables, the model card and the model (a pickle-free pyfunc); the model is
-registered with the ``challenger`` alias (and ``champion`` if there is none
-yet). MLflow and matplotlib are imported only when a run is logged.
+parameters, the headline metrics and the per-test-month series, tags, a
+description with the headline figures against the rules, the training data
+as a dataset input, charts, tables, the model card and the model (a
+pickle-free pyfunc); the model is registered with the ``challenger`` alias
+(and ``champion`` if there is none yet) and a description linking its run
+and model card. MLflow and matplotlib are imported only when a run is
+logged.
 """
 
 from __future__ import annotations
@@ -17,14 +20,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from anxin import _mlflow_ui
 from anxin._version import __version__
 from anxin.metrics import VOLUMES
 from anxin.training.preparation import Prepared, fingerprint
 from anxin.training.result import TrainResult
 from anxin.training.splits import SplitRows
+from anxin.training.summary import run_description, version_description
 
 __all__ = [
     "EXPERIMENT",
+    "log_monthly_series",
     "log_run",
     "register_model",
     "run_params",
@@ -79,12 +85,13 @@ def log_run(
 
     from anxin import tracking
 
-    splits = result.splits
     with tracking.use_tracking(tracking_uri) as uri:
-        exp_id = tracking.ensure_experiment(experiment, uri)
+        exp_id = tracking.ensure_experiment(experiment, uri, training=True)
         tags = run_tags(result, prep, alert_volume=alert_volume)
-        run_name = f"train-{splits.test[1]}-h{splits.horizon}"
-        with tracking.start_run(exp_id, run_name, tags) as run:
+        tags[_mlflow_ui.NOTE_TAG] = run_description(
+            result, alert_volume=alert_volume, calibration=calibration
+        )
+        with tracking.start_run(exp_id, result.run_name, tags) as run:
             params = run_params(
                 result,
                 prep,
@@ -95,6 +102,7 @@ def log_run(
             )
             mlflow.log_params(params)
             mlflow.log_metrics(tracking.clean_metrics(result.metrics))
+            log_monthly_series(result.monthly)
             _log_dataset(prep.frame, tags["data_fingerprint"])
             with tempfile.TemporaryDirectory() as tmp:
                 out = Path(tmp)
@@ -104,6 +112,9 @@ def log_run(
                 mlflow.log_artifact(str(out / "model_card.md"))
             info = tracking.log_model(result.model, test.x.head(5))
             result.run_id = run.info.run_id
+            result.run_link = _mlflow_ui.run_link(
+                exp_id, result.run_id, _mlflow_ui.ui_base(uri)
+            )
             result.model_uri = info.model_uri
             if register:
                 register_model(
@@ -112,6 +123,8 @@ def log_run(
                     model_name=model_name,
                     uri=uri,
                     data_window=tags["data_window"],
+                    alert_volume=alert_volume,
+                    experiment_id=exp_id,
                 )
 
 
@@ -150,6 +163,7 @@ def run_params(
 ) -> dict[str, str]:
     """The run's parameters as MLflow stores them (text, at most 500 chars)."""
     splits = result.splits
+    model = result.comparison.loc["model"].astype(float)
     params = {
         **{
             f"lgb_{k}": v
@@ -157,6 +171,9 @@ def run_params(
             if k not in ("metric", "verbose")
         },
         "horizon": splits.horizon,
+        "test_rows": round(model["rows"]),
+        "test_positives": round(model["positives"]),
+        "test_base_rate": f"{model['base_rate']:.5f}",
         "split_train": "..".join(splits.train),
         "split_valid": "..".join(splits.valid),
         "split_test": "..".join(splits.test),
@@ -185,12 +202,33 @@ def _log_dataset(frame: pd.DataFrame, digest: str) -> None:
         mlflow.log_input(dataset, context="training")
 
 
+def log_monthly_series(monthly: pd.DataFrame) -> None:
+    """Log the model's AUC and AP per test month as two MLflow series
+    (``test_auc_by_month``, ``test_ap_by_month``): step ``i`` is the i-th
+    test month (period, for quarterly or yearly data) and the timestamp is
+    its first day, so the chart view overlays runs by test month (step) or
+    by calendar month (time)."""
+    import mlflow
+
+    model = monthly[monthly["scorer"] == "model"] if len(monthly) else monthly
+    for step, rec in enumerate(model.sort_values("month").itertuples(index=False)):
+        start = pd.Period(str(rec.month)).to_timestamp()  # a month, quarter, year
+        stamp = int(start.timestamp() * 1000)
+        for metric in ("auc", "ap"):
+            value = float(getattr(rec, metric))
+            if np.isfinite(value):
+                mlflow.log_metric(
+                    f"test_{metric}_by_month", value, step=step, timestamp=stamp
+                )
+
+
 def write_run_files(
     out: Path, result: TrainResult, y: np.ndarray, scores: dict[str, np.ndarray]
 ) -> None:
     """Write the run's artifacts into ``out``: ``plots/`` (charts),
-    ``tables/`` (metric comparison, lift, slices, importances) and
-    ``model_card.md``."""
+    ``tables/`` (metric comparison, lift, slices, months, levels,
+    calibration bins, importances) and ``model_card.md``."""
+    from anxin.metrics import calibration_bins
     from anxin.training.plots import write_plots
 
     write_plots(
@@ -200,6 +238,8 @@ def write_run_files(
         result.lift,
         result.importance,
         result.group_importance,
+        levels=result.levels,
+        monthly=result.monthly,
     )
     tables = out / "tables"
     tables.mkdir()
@@ -209,20 +249,46 @@ def write_run_files(
     result.lift.to_csv(tables / "lift.csv", index=False)
     for kind, table in result.slices.items():
         table.to_csv(tables / f"slices_{kind}.csv", index=False)
+    result.monthly.to_csv(tables / "months.csv", index=False)
+    result.levels.to_csv(tables / "levels.csv", index=False)
+    calibration_bins(y, scores["model"]).to_csv(
+        tables / "calibration_bins.csv", index=False
+    )
     result.importance.to_csv(tables / "feature_importance.csv", index=False)
     result.group_importance.to_csv(tables / "group_importance.csv", index=False)
     (out / "model_card.md").write_text(result.card, encoding="utf-8")
 
 
 def register_model(
-    result: TrainResult, info: Any, *, model_name: str, uri: str, data_window: str
+    result: TrainResult,
+    info: Any,
+    *,
+    model_name: str,
+    uri: str,
+    data_window: str,
+    alert_volume: float = 0.05,
+    experiment_id: str | None = None,
 ) -> None:
-    """Register the logged model (see :func:`anxin.tracking.register`) and
-    record the new version on ``result``, its model and the active run."""
+    """Register the logged model (see :func:`anxin.tracking.register`) with a
+    description (data window, horizon, headline figures against the rules,
+    links to the run and the model card), and record the new version on
+    ``result``, its model and the active run."""
     import mlflow
 
     from anxin import tracking
 
+    description = None
+    if experiment_id is not None and result.run_id is not None:
+        base, run_id = _mlflow_ui.ui_base(uri), result.run_id
+        description = version_description(
+            result,
+            alert_volume=alert_volume,
+            data_window=data_window,
+            run_link=_mlflow_ui.run_link(experiment_id, run_id, base),
+            card_link=_mlflow_ui.run_link(
+                experiment_id, run_id, base, artifact="model_card.md"
+            ),
+        )
     version, aliases = tracking.register(
         info.model_uri,
         model_name,
@@ -234,6 +300,7 @@ def register_model(
             "rules_test_ap": f"{result.metrics.get('rules_test_ap', np.nan):.5f}",
             "data_window": data_window,
         },
+        description=description,
     )
     result.model_name, result.model_version = model_name, version
     result.aliases = aliases

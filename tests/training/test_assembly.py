@@ -16,8 +16,10 @@ def test_the_spec_records_how_the_model_was_trained(
     assert info["anxin_version"] == anxin.__version__
     assert info["splits"] == quick.splits.to_dict()
     assert info["best_iteration"] == quick.best_iteration
-    assert info["refit"] is False and info["seed"] == 7
-    assert info["source"] == "tables"
+    assert info["refit"] is True and info["seed"] == 7  # refit by default
+    assert info["source"] == "tables" and info["freq"] == "M"
+    assert info["columns"]["entity"] == "enterprise_id"
+    assert info["columns"]["period"] == "period"
     assert info["data_window"][1] == quick.splits.test[1]
     assert info["top_features"] == quick.importance["feature"].head(20).tolist()
     assert pd.Timestamp(info["trained_at"]).tzinfo is not None

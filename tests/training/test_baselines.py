@@ -14,6 +14,7 @@ from anxin.training.baselines import (
     fit_logistic_regression,
     logistic_regression_baseline,
     logistic_regression_scores,
+    own_baseline,
     rule_baseline,
     signed_log,
 )
@@ -65,23 +66,45 @@ def test_rules_whose_feature_is_missing_are_left_out(
 ) -> None:
     cols = ["complaints_3m", "lawsuits_3m", "other"]
     valid, test = _rule_rows(2000, 0, cols), _rule_rows(2000, 1, cols)
-    with caplog.at_level(logging.WARNING, "anxin.training.baselines"):
+    with caplog.at_level(logging.INFO, "anxin.training.baselines"):
         base = rule_baseline(valid, test, seed=0)
     assert base is not None
     expected = 2 * (test.x["complaints_3m"] >= 1) + 2 * (test.x["lawsuits_3m"] >= 1)
     np.testing.assert_array_equal(base.points, expected.to_numpy(dtype=float))
     (record,) = caplog.records
+    assert record.levelno == logging.INFO  # told, not warned about
     assert "si_gap_streak" in record.getMessage()
     assert "those rules are left out" in record.getMessage()
 
 
-def test_without_any_rule_feature_there_is_no_rule_baseline(
+def test_without_any_rule_feature_there_is_no_rule_baseline_and_no_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     valid, test = _rule_rows(500, 0, ["other"]), _rule_rows(500, 1, ["other"])
-    with caplog.at_level(logging.WARNING, "anxin.training.baselines"):
+    with caplog.at_level(logging.INFO, "anxin.training.baselines"):
         assert rule_baseline(valid, test, seed=0) is None
     assert "no rule baseline" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_own_baseline_is_the_callers_score_ranked_like_the_rules() -> None:
+    valid, test = _rule_rows(3000, 0), _rule_rows(2000, 1)
+    frame = pd.concat([valid.x, test.x], ignore_index=True)
+    score = rule_score(frame) * 10.0 - 7  # any scale, any sign
+    valid = SplitRows(frame.iloc[:3000], valid.y, valid.months)
+    test = SplitRows(frame.iloc[3000:], test.y, test.months)
+    own = own_baseline(score, valid, test, seed=0)
+    assert own is not None and own_baseline(None, valid, test, seed=0) is None
+    np.testing.assert_array_equal(own.points, score[3000:])
+    rules = rule_baseline(valid, test, seed=0)
+    assert rules is not None
+    # the same ranking and probabilities as the rules (the same points, scaled)
+    np.testing.assert_allclose(own.probability, rules.probability, atol=1e-8)
+    assert ((own.probability >= 0) & (own.probability < 1)).all()
+    # a row without a score ranks lowest
+    score[3005] = np.nan
+    own = own_baseline(score, valid, test, seed=0)
+    assert own is not None and own.points[5] < np.nanmin(score)
 
 
 def _mixed_rows(n: int, seed: int, sectors: tuple[str, ...]) -> SplitRows:

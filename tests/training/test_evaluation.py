@@ -7,13 +7,17 @@ import pandas as pd
 import pytest
 
 import anxin
+from anxin.levels import LevelPolicy
 from anxin.metrics import evaluate
 from anxin.training.baselines import RuleBaseline
 from anxin.training.evaluation import (
+    HEADLINE,
+    MIN_SLICE_POSITIVES,
     ScoresOnTest,
     evaluate_scores,
     feature_importance,
     flat_metrics,
+    monthly_series,
     slice_tables,
 )
 from anxin.training.splits import SplitData, SplitRows
@@ -24,30 +28,48 @@ def test_result_and_baselines(trained: tuple[anxin.TrainResult, str]) -> None:
     m = result.metrics
     for key in (
         "test_auc",
+        "test_gini",
         "test_ap",
         "test_ks",
         "test_brier",
-        "test_log_loss",
-        "test_recall_at_1pct",
-        "test_recall_at_3pct",
         "test_recall_at_5pct",
-        "test_recall_at_10pct",
         "test_precision_at_5pct",
+        "test_ece",
+        "test_calibration_slope",
+        "test_calibration_intercept",
+        "test_red_precision",
+        "test_red_recall",
+        "test_red_volume",
         "rules_test_ap",
         "rules_test_recall_at_5pct",
         "logreg_test_ap",
         "valid_ap",
     ):
         assert key in m and np.isfinite(m[key]), key
-    assert list(result.comparison.index) == ["model", "rules", "logreg"]
+    comparison = result.comparison
+    for key in ("log_loss", "recall_at_1pct", "recall_at_3pct", "recall_at_10pct"):
+        assert np.isfinite(comparison.loc["model", key]), key
+    assert list(comparison.index) == ["model", "rules", "logreg"]
     # the model beats today's rules on the same out-of-time months
     assert m["test_ap"] > m["rules_test_ap"]
     assert m["test_recall_at_5pct"] >= m["rules_test_recall_at_5pct"]
+    assert m["test_gini"] == pytest.approx(2 * m["test_auc"] - 1)
+    rows = comparison.loc["model", "rows"]
     assert set(result.slices) == {"industry", "region"}
-    assert result.slices["region"]["rows"].sum() == m["test_rows"]
-    assert result.lift["rows"].sum() == m["test_rows"]
+    assert result.slices["region"]["rows"].sum() == rows
+    assert result.lift["rows"].sum() == rows
     assert result.lift["lift"].iloc[0] > 2
     assert "Model card" in result.card and "Limitations" in result.card
+    # levels as the model assigns them, and the months of the test split
+    assert result.levels["level"].tolist() == ["red", "orange", "yellow"]
+    assert result.levels["rows"].sum() <= rows
+    assert m["test_red_precision"] > m["test_yellow_precision"]
+    months = result.monthly
+    assert set(months["scorer"]) == {"model", "rules", "logreg"}
+    model_months = months[months["scorer"] == "model"]
+    assert model_months["month"].iloc[0] == result.splits.test[0]
+    assert model_months["month"].iloc[-1] == result.splits.test[1]
+    assert model_months["rows"].sum() == rows
 
 
 def _split(n: int, seed: int, **columns: object) -> SplitRows:
@@ -102,25 +124,55 @@ def test_without_rules_the_comparison_has_two_rows() -> None:
     assert not any(k.startswith("rules_") for k in metrics)
 
 
-def test_flat_metrics_name_every_figure() -> None:
-    test = _split(400, 0, industry=np.repeat(["C", "F"], 200), region="330502")
+def test_flat_metrics_are_the_headline_figures() -> None:
+    test = _split(
+        400,
+        0,
+        industry=np.repeat(["C", "F"], 200),
+        region=np.repeat(["330502", "330521"], 200),
+    )
     data = SplitData(test, test, test)
-    ev = evaluate_scores(data, _scores(test.y, rules=True), valid_score=test.y * 0.5)
+    policy = LevelPolicy("threshold", red=0.9, orange=0.7, yellow=0.5)
+    ev = evaluate_scores(
+        data,
+        _scores(test.y, rules=True),
+        valid_score=test.y * 0.5,
+        policy=policy,
+        alert_volume=0.02,
+    )
     metrics = flat_metrics(ev, best_iteration=12)
+    headline = (*HEADLINE, "recall_at_2pct", "precision_at_2pct")
     for prefix, source in (
         ("test_", ev.test),
-        ("valid_", ev.valid),
         ("rules_test_", ev.rules),
         ("logreg_test_", ev.logreg),
     ):
         assert source is not None
-        for name, value in source.items():
-            assert metrics[prefix + name] == pytest.approx(value, nan_ok=True)
-    industry = ev.slices["industry"].set_index("industry")
-    assert metrics["test_auc__industry_C"] == industry.loc["C", "auc"]
-    assert metrics["test_ap__region_330502"] == ev.slices["region"]["ap"].iloc[0]
+        for name in headline:
+            assert metrics[prefix + name] == pytest.approx(source[name], nan_ok=True)
+    assert "test_log_loss" not in metrics and "test_rows" not in metrics
+    assert metrics["test_ece"] == ev.calibration["ece"]
+    assert metrics["test_calibration_slope"] == ev.calibration["calibration_slope"]
+    levels = ev.levels.set_index("level")
+    for level in ("red", "orange", "yellow"):
+        for what in ("precision", "recall", "volume"):
+            assert metrics[f"test_{level}_{what}"] == pytest.approx(
+                levels.loc[level, what], nan_ok=True
+            )
+    industry = ev.slices["industry"]
+    counted = industry[industry["positives"] >= MIN_SLICE_POSITIVES]
+    assert metrics["test_auc_worst_industry"] == counted["auc"].min()
+    assert metrics["valid_ap"] == ev.valid["ap"]
     assert metrics["best_iteration"] == 12.0
     assert all(isinstance(v, float) for v in metrics.values())
+    assert len(metrics) <= 40
+    series = monthly_series(ev)
+    assert list(series) == ["test_auc_by_month", "test_ap_by_month"]
+    assert [month for month, _ in series["test_ap_by_month"]] == ["2024-01", "2024-02"]
+    jan = test.months == "2024-01"
+    model_score = _scores(test.y, rules=True).model
+    expected = evaluate(test.y[jan], model_score[jan], test.months[jan])
+    assert series["test_auc_by_month"][0][1] == pytest.approx(expected["auc"])
 
 
 def test_slice_tables_cover_every_test_row() -> None:

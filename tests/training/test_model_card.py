@@ -79,8 +79,8 @@ def test_the_card_states_target_data_and_splits() -> None:
     card = _card(_comparison())
     assert "within the next 3 months** (企业未来3个月内" in card
     assert "Data window 2023-01..2025-06; 3 features (1 categorical)" in card
-    assert "a 3-month gap between them" in card
-    assert "| split | as-of months | rows | positives |" in card
+    assert "Splits are out of time, 2 months apart" in card
+    assert "| split | as-of periods | rows | positives |" in card
     assert "| train | 2023-01..2024-06 | 1000 | 11 |" in card
     assert "| test | 2025-04..2025-06 | 210 | 4 |" in card
 
@@ -130,8 +130,8 @@ def test_the_trained_card_quotes_the_result(
     assert f"Model AP is **{ratio:.2f}x** the rule score's" in result.card
     assert f"{result.splits.test[0]}..{result.splits.test[1]}" in result.card
     assert (
-        f"| test | {'..'.join(result.splits.test)} | {result.metrics['test_rows']:.0f}"
-        in (result.card)
+        f"| test | {'..'.join(result.splits.test)} | "
+        f"{result.comparison.loc['model', 'rows']:.0f}" in (result.card)
     )
     assert result.card.count("\n| model |") == 1
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import mlflow
@@ -42,6 +43,8 @@ def test_mlflow_run_has_everything(trained: tuple[anxin.TrainResult, str]) -> No
         "pr.png",
         "calibration.png",
         "lift.png",
+        "levels.png",
+        "months.png",
         "feature_importance.png",
         "shap_features.png",
         "shap_groups.png",
@@ -81,15 +84,38 @@ def test_model_artifacts_hold_no_pickle(
     )
 
 
-def test_every_finite_metric_is_logged_as_computed(
+SERIES = ("test_auc_by_month", "test_ap_by_month")
+
+
+def test_the_headline_metrics_are_logged_as_computed(
     trained: tuple[anxin.TrainResult, str],
 ) -> None:
     result, uri = trained
     logged = mlflow.MlflowClient(uri, uri).get_run(result.run_id).data.metrics
     finite = {k: v for k, v in result.metrics.items() if np.isfinite(v)}
-    assert set(logged) == set(finite)  # NaN metrics (empty slices) are dropped
-    assert logged == pytest.approx(finite)
-    assert any(not np.isfinite(v) for v in result.metrics.values())
+    assert set(logged) == set(finite) | set(SERIES)  # NaN metrics are dropped
+    assert {k: logged[k] for k in finite} == pytest.approx(finite)
+    # an analyst's set, not every figure: the rest is in tables/
+    assert len(logged) <= 40
+    assert not any("__" in k or k.startswith("valid_auc") for k in logged)
+    for scorer in ("test_", "rules_test_", "logreg_test_"):
+        for name in ("auc", "gini", "ap", "ks", "brier", "recall_at_5pct"):
+            assert scorer + name in logged, scorer + name
+
+
+def test_auc_and_ap_per_test_month_are_series(
+    trained: tuple[anxin.TrainResult, str],
+) -> None:
+    result, uri = trained
+    client = mlflow.MlflowClient(uri, uri)
+    model = result.monthly[result.monthly["scorer"] == "model"]
+    for name, column in zip(SERIES, ("auc", "ap"), strict=True):
+        history = client.get_metric_history(result.run_id, name)
+        assert [m.step for m in history] == [0, 1, 2]  # one step per test month
+        assert [m.value for m in history] == pytest.approx(model[column].tolist())
+        stamps = [pd.Timestamp(m.timestamp, unit="ms") for m in history]
+        assert [t.strftime("%Y-%m") for t in stamps] == model["month"].tolist()
+        assert stamps[0].strftime("%Y-%m") == result.splits.test[0]
 
 
 def test_the_run_records_parameters_tags_and_name(
@@ -106,9 +132,13 @@ def test_the_run_records_parameters_tags_and_name(
     assert params["level_shares"] == "0.01,0.02,0.05"
     assert params["volumes"] == "0.01,0.03,0.05,0.1"
     assert params["best_iteration"] == str(result.best_iteration)
-    assert (params["refit"], params["tune_trials"]) == ("False", "0")
+    assert (params["refit"], params["tune_trials"]) == ("True", "0")  # the default
     assert params["n_features"] == str(len(result.model.spec.features))
-    assert tags["mlflow.runName"] == f"train-{splits.test[1]}-h3"
+    assert tags["mlflow.runName"] == result.run_name
+    assert (
+        result.run_name
+        == f"lgbm-h3-{splits.train[0]}..{splits.test[1]}-sigmoid-refit-seed3"
+    )
     assert tags["splits"] == str(splits) and tags["source"] == "tables"
     assert tags["alert_volume"] == "0.05"
     assert tags["data_window"] == "..".join(result.model.spec.info["data_window"])
@@ -155,6 +185,59 @@ def test_the_registered_version_is_tagged_with_its_figures(
     assert mv.tags["test_ap"] == f"{result.metrics['test_ap']:.5f}"
     assert mv.tags["rules_test_ap"] == f"{result.metrics['rules_test_ap']:.5f}"
     assert mv.tags["promotion_decision"] == "first model: champion by default"
+    # the description says what it is and links its run and card
+    description = mv.description
+    assert description.startswith("**LightGBM, horizon 3 months**, trained on ")
+    assert mv.tags["data_window"] in description
+    assert f"test {result.splits.test[0]}..{result.splits.test[1]}" in description
+    assert f"vs rules {result.metrics['rules_test_ap']:.3f}" in description
+    assert "| AP (PR-AUC) |" in description
+    run = mlflow.MlflowClient(uri, uri).get_run(result.run_id)
+    exp = run.info.experiment_id
+    assert (
+        f"[Training run {result.run_name}](#/experiments/{exp}/runs/"
+        f"{result.run_id}?workflowType=machine_learning)"
+    ) in description
+    assert (
+        f"[Model card](#/experiments/{exp}/runs/{result.run_id}/artifacts/"
+        "model_card.md?workflowType=machine_learning)"
+    ) in description
+
+
+def test_the_run_describes_itself_against_the_rules(
+    trained: tuple[anxin.TrainResult, str],
+) -> None:
+    result, uri = trained
+    note = (
+        mlflow.MlflowClient(uri, uri)
+        .get_run(result.run_id)
+        .data.tags["mlflow.note.content"]
+    )
+    first = note.splitlines()[0]
+    m = result.metrics
+    assert first == (
+        f"AP {m['test_ap']:.3f} vs rules {m['rules_test_ap']:.3f} "
+        f"({m['test_ap'] / m['rules_test_ap']:.1f}x) · AUC {m['test_auc']:.3f} "
+        f"(Gini {m['test_gini']:.3f}) · recall at 5% "
+        f"{m['test_recall_at_5pct']:.3f} vs rules {m['rules_test_recall_at_5pct']:.3f}"
+    )
+    assert "| test, out of time | model | rules | logreg |" in note
+    assert f"ECE {m['test_ece']:.4f}" in note
+    assert "Warning levels on test: red " in note
+    assert f"Per test month (AUC/AP): {result.splits.test[0]} " in note
+
+
+def test_the_training_experiment_opens_on_runs(
+    trained: tuple[anxin.TrainResult, str],
+) -> None:
+    result, uri = trained
+    client = mlflow.MlflowClient(uri, uri)
+    run = client.get_run(result.run_id)
+    tags = client.get_experiment(run.info.experiment_id).tags
+    assert tags["mlflow.experimentKind"] == "custom_model_development"
+    assert tags["mlflow.note.content"].startswith("**Training runs of the wage")
+    view = json.loads(tags["mlflow.sharedViewState.anxin-headline"])
+    assert "metrics.`test_ap`" in view["selectedColumns"]
 
 
 def test_an_unregistered_run_in_another_experiment(
@@ -166,12 +249,17 @@ def test_an_unregistered_run_in_another_experiment(
         tracking_uri=tracking_uri,
         experiment="elsewhere",
         register=False,
+        run_name="fewer rounds",
     )
     assert result.run_id and result.model_version is None and result.aliases == []
     client = mlflow.MlflowClient(tracking_uri, tracking_uri)
     run = client.get_run(result.run_id)
+    assert run.info.run_name == result.run_name == "fewer rounds"
     experiment = client.get_experiment(run.info.experiment_id)
     assert experiment.name == "elsewhere"
+    # any experiment anxin trains into is a training experiment
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    assert "mlflow.sharedViewState.anxin-headline" in experiment.tags
     assert "registered_model" not in run.data.tags
     assert client.search_registered_models() == []
 
@@ -190,6 +278,9 @@ def test_run_files_and_params_without_mlflow(
         "tables/lift.csv",
         "tables/slices_industry.csv",
         "tables/slices_region.csv",
+        "tables/months.csv",
+        "tables/levels.csv",
+        "tables/calibration_bins.csv",
         "tables/feature_importance.csv",
         "tables/group_importance.csv",
     } <= written

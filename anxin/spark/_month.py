@@ -1,0 +1,226 @@
+"""The month's files from a Spark run: the layout one machine writes.
+
+``scores.parquet`` is a directory here, partitioned by region (executors
+write it); ``summary.json``, ``drift.csv``, ``quarantine.csv`` and
+``quarantine/NAME.csv`` are written by the driver with the code and formats
+of :mod:`anxin.scoring`. Only small things reach the driver: counts, the
+drift bins, the quarantine, the top-ranked rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from anxin._version import __version__
+from anxin.drift import drift_summary
+from anxin.levels import LevelPolicy
+from anxin.model import ArrearsModel
+from anxin.schemas import LEVELS
+from anxin.spark._compat import collect, quiet
+from anxin.spark.tables import SparkTables
+from anxin.spark.validation import SparkValidation
+from anxin.validation import QUARANTINE_COLUMNS
+
+__all__ = ["read_scores", "summary", "write_quarantine"]
+
+
+def read_scores(path: str | Path) -> pd.DataFrame:
+    """A month's ``scores.parquet`` (a file, or a Spark run's directory) as pandas.
+
+    The region comes back as text (a partition directory's name would read
+    as a number), rows in rank order.
+    """
+    import pyarrow.dataset as ds
+
+    target = Path(path)
+    if target.is_file():
+        return pd.read_parquet(target)
+    part = ds.partitioning(pa.schema([("region", pa.string())]), flavor="hive")
+    table = ds.dataset(target, format="parquet", partitioning=part).to_table()
+    frame = table.to_pandas()
+    return frame.sort_values("rank", ignore_index=True)
+
+
+def _fsync_tree(root: Path) -> None:
+    for path in root.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as fh:
+                os.fsync(fh.fileno())
+
+
+def _int_columns_with_nulls(df: DataFrame) -> list[str]:
+    """Integer columns with a missing value (pandas reads them as float)."""
+    ints = [
+        f.name
+        for f in df.schema.fields
+        if isinstance(f.dataType, T.IntegralType) and f.name != "_source_row"
+    ]
+    if not ints:
+        return []
+    row = df.select(
+        *[F.sum(F.col(c).isNull().cast("long")).alias(c) for c in ints]
+    ).collect()[0]
+    return [c for c in ints if row[c]]
+
+
+def _pandas_dtypes(source: str) -> dict[str, str]:
+    """Column -> pandas dtype recorded in a Parquet source written by pandas.
+
+    ``pandas.read_parquet`` restores them (an ``Int64`` column prints ``-1``
+    where a plain read prints ``-1.0``); Spark does not read them.
+    """
+    import pyarrow.dataset as ds
+
+    path = Path(source)
+    if not path.exists():  # a metastore table, or a remote path
+        return {}
+    try:
+        schema = ds.dataset(path, format="parquet").schema
+    except (OSError, pa.ArrowInvalid):
+        return {}
+    meta = schema.pandas_metadata or {}
+    return {
+        str(c["name"]): str(c["numpy_type"])
+        for c in meta.get("columns", [])
+        if c.get("name") is not None and str(c.get("numpy_type", ""))[:1].isupper()
+    }
+
+
+def write_quarantine(
+    tmp: Path, validation: SparkValidation, tables: SparkTables
+) -> None:
+    """``quarantine.csv`` and ``quarantine/NAME.csv`` as one machine writes them."""
+    breaches = collect(validation.quarantine)
+    if breaches.empty:
+        breaches = pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    breaches.to_csv(tmp / "quarantine.csv", index=False)
+    for name in validation.rows_in:
+        if validation.rows_in[name] == validation.rows_valid[name]:
+            continue
+        rejected = validation.rejected(name)
+        dtypes = _pandas_dtypes(tables.sources[name])
+        floats = _int_columns_with_nulls(tables.frames[name])
+        for column in set(floats) - set(dtypes):  # as the whole table reads
+            rejected = rejected.withColumn(column, F.col(column).cast("double"))
+        frame = collect(rejected)
+        for column, dtype in dtypes.items():
+            if column in frame.columns:
+                frame[column] = frame[column].astype(pd.api.types.pandas_dtype(dtype))
+        target = tmp / "quarantine" / f"{name}.csv"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(target, index=False)
+    _fsync_tree(tmp)
+
+
+def _quantiles(scores: DataFrame, n: int) -> dict[str, float | None]:
+    """Score quantiles as pandas' ``quantile`` (linear), from the ranks."""
+    if n == 0:
+        return {"p50": None, "p95": None, "p99": None}
+    wanted = {"p50": 0.5, "p95": 0.95, "p99": 0.99}
+    at = {k: q * (n - 1) for k, q in wanted.items()}
+    ranks = sorted(
+        {n - int(np.floor(h)) for h in at.values()}
+        | {max(1, n - int(np.floor(h)) - 1) for h in at.values()}
+    )
+    rows = scores.where(F.col("rank").isin(ranks)).select("rank", "risk_score")
+    value = {int(r[0]): float(r[1]) for r in rows.collect()}
+    out: dict[str, float | None] = {}
+    for key, h in at.items():
+        lo = int(np.floor(h))
+        a = value[n - lo]
+        b = value[max(1, n - lo - 1)] if lo + 1 < n else a
+        out[key] = float(np.quantile(np.array([a, b]), h - lo))
+    return out
+
+
+def summary(
+    model: ArrearsModel,
+    month: str,
+    scores: DataFrame,
+    drift: pd.DataFrame,
+    validation: SparkValidation,
+    policy: LevelPolicy,
+) -> dict[str, Any]:
+    """The content of ``summary.json`` (``seconds`` and ``timings`` come last)."""
+    counts = collect(scores.groupBy("region", "risk_level").count())
+    by_region = (
+        counts.pivot_table(
+            index="region", columns="risk_level", values="count", aggfunc="sum"
+        )
+        .reindex(columns=list(LEVELS), fill_value=0)
+        .fillna(0)
+        .sort_index()
+        if len(counts)
+        else pd.DataFrame(columns=list(LEVELS))
+    )
+    levels = {
+        lvl: int(counts.loc[counts["risk_level"] == lvl, "count"].sum())
+        for lvl in LEVELS
+    }
+    n = int(sum(levels.values()))
+    alert_share = (n - levels["none"]) / n if n else 0.0
+    mean = scores.agg(F.mean("risk_score")).collect()[0][0]
+    is_score = drift["feature"] == "risk_score"
+    report = validation.summary()
+    return {
+        "as_of": month,
+        "model_name": model.name,
+        "model_version": str(model.version),
+        "anxin_version": __version__,
+        "engine": "spark",
+        "scored": n,
+        "levels": levels,
+        "levels_by_region": {
+            str(r): {k: int(v) for k, v in row.items()}
+            for r, row in by_region.iterrows()
+        },
+        "policy": policy.to_dict(),
+        "quarantine": {
+            "rows": validation.n_quarantined,
+            "by_table": report["rows_quarantined"],
+            "by_rule": report["breaches_by_rule"],
+        },
+        "drift": {
+            **drift_summary(
+                drift,
+                alert_share=alert_share,
+                reference_share=model.reference.alert_share,
+            ),
+            "psi_max_feature": float(drift.loc[~is_score, "psi"].max()),
+        },
+        "score": {
+            "mean": None if mean is None else float(mean),
+            **_quantiles(scores, n),
+        },
+        "seconds": None,
+    }
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    text = json.dumps(payload, ensure_ascii=False, indent=2)
+    path.write_text(text, "utf-8")
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def write_scores(scores: DataFrame, target: Path) -> None:
+    """The scores as Parquet partitioned by region, each region in rank order."""
+    with quiet():
+        (
+            scores.repartition("region")
+            .sortWithinPartitions("rank")
+            .write.mode("error")
+            .partitionBy("region")
+            .parquet(str(target))
+        )
+    _fsync_tree(target)

@@ -1,0 +1,356 @@
+"""``anxin.spark.score``: one month scored on Spark, written like
+:func:`anxin.score_month`.
+
+validate (buckets of enterprises, :mod:`anxin.spark.validation`) ->
+features and scores (each bucket by :mod:`anxin.features` and the model
+bundle shipped once per executor) -> global ranks and levels
+(:mod:`anxin.spark._levels`) -> reasons for the rows the mode explains
+(:func:`anxin.reasons.attach_reasons`) -> drift from bin counts summed over
+partitions -> ``OUT_DIR/as_of=YYYY-MM/`` under the month's lock, written in a
+hidden directory and swapped in with renames (:mod:`anxin.scoring`), then
+logged to MLflow. Intermediate data live in the hidden directory and go with
+it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import shutil
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from anxin._lock import month_lock
+from anxin._params import check_month
+from anxin.drift import drift_counts, drift_report_of_counts
+from anxin.exceptions import ContractError
+from anxin.levels import LevelPolicy
+from anxin.prediction import PREDICT_COLUMNS, as_policy, load_model
+from anxin.reasons import attach_reasons, check_explain
+from anxin.schemas import LEVELS, TABLE_NAMES
+from anxin.scoring import begin_month, commit_month, log_scoring
+from anxin.spark._bundle import ModelFiles, ship
+from anxin.spark._compat import (
+    arrow_schema,
+    arrow_to_frame,
+    collect,
+    frame_to_arrow,
+    quiet_logs,
+)
+from anxin.spark._levels import POSITION, SIZE, ranked
+from anxin.spark._month import summary as month_summary
+from anxin.spark._month import write_json, write_quarantine, write_scores
+from anxin.spark.features import FeatureBucket, feature_schema, run_buckets
+from anxin.spark.session import spark_session
+from anxin.spark.tables import SparkTables, load_tables
+from anxin.spark.validation import SparkValidation, validate
+
+__all__ = ["SCORES_SCHEMA", "SparkScoreResult", "score"]
+
+logger = logging.getLogger(__name__)
+
+_REASON = T.StructType(
+    [
+        T.StructField("group", T.StringType()),
+        T.StructField("group_zh", T.StringType()),
+        T.StructField("group_en", T.StringType()),
+        T.StructField("contribution", T.DoubleType()),
+        T.StructField("feature", T.StringType()),
+        T.StructField("value", T.DoubleType()),
+        T.StructField("value_text", T.StringType()),
+        T.StructField("text_zh", T.StringType()),
+        T.StructField("text_en", T.StringType()),
+    ]
+)
+#: Columns of the written scores (``region`` is the partition).
+SCORES_SCHEMA = T.StructType(
+    [
+        T.StructField(c, T.LongType() if c == "rank" else T.DoubleType())
+        if c in ("rank", "risk_score")
+        else T.StructField(c, T.StringType())
+        for c in PREDICT_COLUMNS
+    ]
+    + [
+        T.StructField("reasons", T.ArrayType(_REASON)),
+        T.StructField("reasons_zh", T.StringType()),
+        T.StructField("reasons_en", T.StringType()),
+    ]
+)
+#: Top-ranked rows kept on the driver for printing.
+TOP_ROWS = 1000
+
+
+@dataclasses.dataclass
+class SparkScoreResult:
+    """What :func:`score` did.
+
+    Attributes
+    ----------
+    scores : DataFrame
+        The :data:`TOP_ROWS` highest-ranked rows (pandas); the full scores
+        are in ``out_dir / "scores.parquet"`` (:func:`read_scores`).
+    summary : dict
+        The content of ``summary.json``.
+    drift : DataFrame
+    validation : SparkValidation
+    out_dir : Path
+    run_id : str or None
+    """
+
+    scores: pd.DataFrame
+    summary: dict[str, Any]
+    drift: pd.DataFrame
+    validation: SparkValidation
+    out_dir: Path
+    run_id: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Finish:
+    """Levels, predict columns and reasons of scored rows (per partition)."""
+
+    model: ModelFiles
+    policy: LevelPolicy
+    as_of: str
+    explain: str
+    top_k: int
+
+    def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        quiet_logs()
+        model = self.model.load()
+        target = arrow_schema(SCORES_SCHEMA)
+        for batch in batches:
+            frame = arrow_to_frame(pa.Table.from_batches([batch]))
+            yield from frame_to_arrow(self.finish(model, frame), target).to_batches()
+
+    def finish(self, model: Any, frame: pd.DataFrame) -> pd.DataFrame:
+        score = frame["risk_score"].to_numpy(np.float64)
+        if self.policy.kind == "quota":
+            codes = self.policy.quota_codes(
+                frame[POSITION].to_numpy(np.int64), frame[SIZE].to_numpy(np.int64)
+            )
+        else:
+            codes = self.policy.codes(score)
+        levels = pd.Categorical.from_codes(codes, pd.Index(list(LEVELS)))
+        out = pd.DataFrame(
+            {
+                "enterprise_id": frame["enterprise_id"].array,
+                "as_of": self.as_of,
+                "risk_score": score,
+                "risk_level": levels,
+                "rank": frame["rank"].to_numpy(np.int64),
+                "model_name": model.name,
+                "model_version": str(model.version),
+                "industry": frame["industry"].array,
+                "region": frame["region"].array,
+            }
+        )
+        return attach_reasons(
+            model, frame, out, levels, self.explain, self.top_k, n_jobs=1
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class _DriftCounts:
+    model: ModelFiles
+
+    def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        quiet_logs()
+        model = self.model.load()
+        for batch in batches:
+            frame = arrow_to_frame(pa.Table.from_batches([batch]))
+            counts = drift_counts(model, frame, frame["risk_score"].to_numpy())
+            names = [n for n, c in counts.items() for _ in range(len(c))]
+            bins = [i for c in counts.values() for i in range(len(c))]
+            values = np.concatenate([*counts.values(), np.zeros(0, np.int64)])
+            yield pa.RecordBatch.from_pydict(
+                {"feature": names, "bin": bins, "count": values},
+                schema=pa.schema(
+                    [
+                        ("feature", pa.string()),
+                        ("bin", pa.int64()),
+                        ("count", pa.int64()),
+                    ]
+                ),
+            )
+
+
+def _drift(
+    scored: DataFrame, files: ModelFiles, model: Any, month: str
+) -> pd.DataFrame:
+    task = _DriftCounts(files)
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        return task(batches)
+
+    rows = collect(
+        scored.mapInArrow(run, "feature string, bin long, count long")
+        .groupBy("feature", "bin")
+        .agg(F.sum("count").alias("count"))
+    )
+    counts: dict[str, np.ndarray] = {}
+    for name, part in rows.groupby("feature"):
+        array = np.zeros(int(part["bin"].max()) + 1, dtype=np.int64)
+        array[part["bin"].to_numpy(np.int64)] = part["count"].to_numpy(np.int64)
+        counts[str(name)] = array
+    return drift_report_of_counts(model, counts, as_of=month)
+
+
+def _finish(scored: DataFrame, policy: LevelPolicy, task: _Finish) -> DataFrame:
+    ranks = ranked(scored, policy)
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        return task(batches)
+
+    return scored.join(ranks, "enterprise_id").mapInArrow(run, SCORES_SCHEMA)
+
+
+class _Clock:
+    def __init__(self, step: Callable[[str], None] | None) -> None:
+        self.step, self.t0 = step, time.perf_counter()
+        self.timings: dict[str, float] = {}
+        self.name, self.start = "", self.t0
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.name:
+            self.timings[self.name] = round(now - self.start, 2)
+        self.name, self.start = name, now
+        if self.step is not None:
+            self.step(name)
+
+
+# long: the steps of a scoring run, in order, as score_month reads them
+def score(
+    source: str | Path | Mapping[str, str] | SparkTables,
+    out_dir: str | Path,
+    *,
+    as_of: str | None = None,
+    model: Any = None,
+    policy: LevelPolicy | Mapping[str, Any] | str | Path | None = None,
+    explain: str = "alerts",
+    top_k: int = 3,
+    log: bool = True,
+    tracking_uri: str | None = None,
+    step: Callable[[str], None] | None = None,
+    lock_timeout: float | None = None,
+    buckets: int | None = None,
+    spark: SparkSession | None = None,
+) -> SparkScoreResult:
+    """Score one month on Spark and write ``out_dir/as_of=YYYY-MM/`` atomically.
+
+    Same steps, files and MLflow run as :func:`anxin.score_month`; the
+    scores are Parquet partitioned by region (``scores.parquet/region=.../``).
+
+    Parameters
+    ----------
+    source : str, Path, mapping or SparkTables
+        A data directory of Parquet tables, a mapping of table -> Parquet
+        path or metastore table, or tables from :func:`load_tables`.
+    out_dir : str or Path
+        Output root, on a file system the driver and executors share.
+    as_of, model, policy, explain, top_k, log, tracking_uri, step, lock_timeout
+        As for :func:`anxin.score_month`.
+    buckets : int, optional
+        Enterprise-hash buckets; default one per 50,000 enterprises.
+    spark : SparkSession, optional
+        Default: the active session, else a local one.
+
+    Returns
+    -------
+    SparkScoreResult
+
+    Raises
+    ------
+    ContractError
+        If the data break the contract at table level (nothing is written).
+    LockTimeoutError
+        If another run of the month holds its lock past ``lock_timeout``.
+    """
+    if as_of is not None:
+        check_month("as_of", as_of, "anxin.spark.score")
+    check_explain(explain)
+    say = _Clock(step)
+    say("load model")
+    m = load_model(model, tracking_uri=tracking_uri)
+    active = as_policy(policy) or m.policy
+    spark = spark or spark_session()
+    root = Path(out_dir)
+    with contextlib.ExitStack() as held:
+        tmp: Path | None = None
+        if as_of is not None:
+            held.enter_context(month_lock(root, as_of, timeout=lock_timeout))
+            tmp = begin_month(root, as_of)
+        say("validate")
+        tables = (
+            source
+            if isinstance(source, SparkTables)
+            else load_tables(source, spark=spark)
+        )
+        # intermediate data live in the month's hidden directory (a killed
+        # run's go with it on the next run), or beside it until the month
+        # is known
+        work = tmp / "_work" if tmp else root / f".anxin-work-{time.time_ns()}"
+        held.callback(shutil.rmtree, work, ignore_errors=True)
+        validation = validate(tables, buckets=buckets, work_dir=str(work / "validated"))
+        population = validation.population()
+        month = as_of or population.last_period
+        if tmp is None:
+            held.enter_context(month_lock(root, month, timeout=lock_timeout))
+            tmp = begin_month(root, month)
+        say("features")
+        files = ship(spark, m)
+        present = tuple(n for n in TABLE_NAMES if n in validation.rows_in)
+        task = FeatureBucket(
+            validation.layout,
+            present,
+            month,
+            population,
+            feature_schema(scored=True),
+            files,
+        )
+        run_buckets(validation, task).write.parquet(str(work / "scored"))
+        scored = spark.read.parquet(str(work / "scored"))
+        if scored.limit(1).count() == 0:
+            raise ContractError(
+                f"payroll: no valid rows for {month}, so there is nothing to score.",
+                table="payroll",
+            )
+        say("drift")
+        drift = _drift(scored, files, m, month)
+        say("explain and write")
+        finish = _Finish(files, active, month, explain, top_k)
+        write_scores(_finish(scored, active, finish), tmp / "scores.parquet")
+        written = spark.read.parquet(str(tmp / "scores.parquet"))
+        say("write summary")
+        write_quarantine(tmp, validation, tables)
+        drift.to_csv(tmp / "drift.csv", index=False)
+        summary = month_summary(m, month, written, drift, validation, active)
+        top = collect(written.where(F.col("rank") <= TOP_ROWS).orderBy("rank"))
+        say("commit")
+        summary["seconds"] = round(time.perf_counter() - say.t0, 2)
+        summary["timings"] = dict(say.timings)
+        write_json(tmp / "summary.json", summary)
+        shutil.rmtree(work, ignore_errors=True)
+        final = commit_month(root, month, tmp)
+    result = SparkScoreResult(top, summary, drift, validation, final)
+    if log:
+        say("log")
+        result.run_id = log_scoring(summary, drift, tracking_uri, engine="spark")
+    logger.info(
+        "scored %s on Spark: %d enterprises, %s",
+        month,
+        summary["scored"],
+        summary["levels"],
+    )
+    return result

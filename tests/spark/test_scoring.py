@@ -1,0 +1,168 @@
+"""anxin.spark.score: one machine's results, written atomically and idempotently."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import anxin
+from anxin.config import config_context
+from anxin.scoring import month_dir
+from anxin.spark import read_scores, score
+from tests.spark.conftest import AS_OF, TODAY
+
+POLICY = {"kind": "quota", "red": 0.02, "orange": 0.03, "yellow": 0.05, "by": "region"}
+
+
+@pytest.fixture(scope="module")
+def both(
+    spark: Any,
+    spark_model: Path,
+    dirty_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, Path, Any]:
+    """The same month scored by score_month and by Spark (3 buckets)."""
+    root = tmp_path_factory.mktemp("both")
+    with config_context(today=TODAY, home=str(root / "home")):
+        anxin.score_month(
+            dirty_dir,
+            root / "one",
+            as_of=AS_OF,
+            model=str(spark_model),
+            log=False,
+            policy=POLICY,
+        )
+        result = score(
+            dirty_dir,
+            root / "spark",
+            as_of=AS_OF,
+            model=str(spark_model),
+            log=False,
+            policy=POLICY,
+            buckets=3,
+            spark=spark,
+        )
+    return month_dir(root / "one", AS_OF), month_dir(root / "spark", AS_OF), result
+
+
+def test_scores_levels_ranks_and_reasons_equal_one_machine(
+    both: tuple[Path, Path, Any],
+) -> None:
+    one, two, _ = both
+    a = pd.read_parquet(one / "scores.parquet").sort_values("enterprise_id")
+    b = read_scores(two / "scores.parquet").sort_values("enterprise_id")
+    assert len(a) == len(b) > 0
+    assert np.abs(a["risk_score"].to_numpy() - b["risk_score"].to_numpy()).max() <= 1e-9
+    for column in ("enterprise_id", "risk_level", "rank", "region", "reasons_zh"):
+        assert a[column].astype(str).tolist() == b[column].astype(str).tolist(), column
+    assert [list(r) for r in a["reasons"]] == [list(r) for r in b["reasons"]]
+    assert (b["risk_level"] != "none").sum() > 0  # quotas per region were applied
+
+
+def test_quarantine_and_drift_files_are_byte_identical(
+    both: tuple[Path, Path, Any],
+) -> None:
+    one, two, _ = both
+    names = ["quarantine.csv", "drift.csv"]
+    names += [f"quarantine/{p.name}" for p in (one / "quarantine").iterdir()]
+    assert len(names) > 3  # the dirty world breaks rules in several tables
+    for name in names:
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+
+
+def test_summary_matches_one_machine(both: tuple[Path, Path, Any]) -> None:
+    one, two, result = both
+    a = json.loads((one / "summary.json").read_text("utf-8"))
+    b = json.loads((two / "summary.json").read_text("utf-8"))
+    assert b == result.summary and b["engine"] == "spark"
+    for key in (
+        "scored",
+        "levels",
+        "levels_by_region",
+        "quarantine",
+        "drift",
+        "policy",
+    ):
+        assert a[key] == b[key], key
+    assert b["score"]["mean"] == pytest.approx(a["score"]["mean"], rel=1e-12)
+    assert result.scores["rank"].tolist()[:5] == [1, 2, 3, 4, 5]
+
+
+_PAUSED = """
+import os, sys, time
+import anxin.spark._month as M
+from anxin.config import config_context
+from anxin.spark import score, spark_session
+real = M.write_quarantine
+def paused(*args, **kwargs):
+    real(*args, **kwargs)
+    open(sys.argv[4], "w").write("writing")
+    time.sleep(300)
+M.write_quarantine = paused
+import anxin.spark.scoring as S
+S.write_quarantine = paused
+spark = spark_session("local[1]", config={"spark.sql.shuffle.partitions": "2"})
+with config_context(today="2026-11"):
+    score(sys.argv[1], sys.argv[2], as_of="2026-06", model=sys.argv[3], log=False,
+          buckets=2, spark=spark)
+"""
+
+
+def test_a_killed_run_leaves_the_previous_month_and_a_rerun_replaces_it(
+    spark: Any,
+    spark_model: Path,
+    dirty_dir: Path,
+    tmp_path: Path,
+    both: tuple[Path, Path, Any],
+) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(both[1], month_dir(out, AS_OF))  # a complete month
+    before = (month_dir(out, AS_OF) / "summary.json").read_bytes()
+    scored = json.loads(before)["scored"]
+    ready = tmp_path / "ready"
+    args = [str(dirty_dir), str(out), str(spark_model), str(ready)]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _PAUSED, *args],
+        start_new_session=True,
+        env={**os.environ},
+    )
+    deadline = time.monotonic() + 240
+    while not ready.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail("the Spark run never reached its write step")
+        time.sleep(0.2)
+    hidden = [p.name for p in out.iterdir() if p.name.startswith(".as_of=")]
+    assert any(".tmp-" in name for name in hidden)  # it was writing
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    final = month_dir(out, AS_OF)
+    assert (final / "summary.json").read_bytes() == before
+    assert len(read_scores(final / "scores.parquet")) == scored
+    with config_context(today=TODAY):  # the rerun clears the leftovers, replaces
+        again = score(
+            dirty_dir,
+            out,
+            as_of=AS_OF,
+            model=str(spark_model),
+            log=False,
+            buckets=2,
+            spark=spark,
+            lock_timeout=0,
+        )
+    names = sorted(p.name for p in out.iterdir() if not p.name.endswith(".lock"))
+    assert names == [f"as_of={AS_OF}"]
+    assert (final / "summary.json").read_bytes() != before  # a new summary
+    assert again.summary["scored"] == scored
+    assert len(read_scores(final / "scores.parquet")) == scored

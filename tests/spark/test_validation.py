@@ -1,0 +1,54 @@
+"""anxin.spark.validate: one machine's rules, counts and messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import anxin
+from anxin.config import config_context
+from anxin.exceptions import ContractError
+from anxin.spark import load_tables, validate
+from anxin.spark._compat import collect
+from tests.spark.conftest import TODAY
+
+
+def test_counts_and_breaches_equal_one_machine(spark: Any, dirty_dir: Path) -> None:
+    with config_context(today=TODAY):
+        one = anxin.validate(anxin.load_tables(dirty_dir))
+        two = validate(load_tables(dirty_dir, spark=spark), buckets=2)
+    assert two.rows_in == one.rows_in and two.rows_valid == one.rows_valid
+    assert two.n_quarantined == one.n_quarantined > 0
+    assert two.summary()["breaches_by_rule"] == one.summary()["breaches_by_rule"]
+    a = one.quarantine.astype(str).reset_index(drop=True)
+    b = collect(two.quarantine)[a.columns].astype(str)
+    b["source_line"] = b["source_line"].replace("nan", "<NA>")
+    pd.testing.assert_frame_equal(a, b)
+    assert {"known_enterprise", "duplicate_key"} <= set(a["rule"])
+
+
+def test_a_missing_column_is_one_machines_error(
+    spark: Any, dirty_dir: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for p in dirty_dir.iterdir():
+        frame = pd.read_parquet(p)
+        if p.stem == "payroll":
+            frame = frame.drop(columns=["wages_paid"])
+        frame.to_parquet(data / p.name)
+    with pytest.raises(ContractError) as one:
+        anxin.validate(anxin.load_tables(data))
+    with pytest.raises(ContractError) as two:
+        validate(load_tables(data, spark=spark))
+    assert str(two.value) == str(one.value)
+    assert "column 'wages_paid' is missing" in str(two.value)
+
+
+def test_csv_exports_are_refused_with_the_fix(spark: Any, tmp_path: Path) -> None:
+    (tmp_path / "payroll.csv").write_text("enterprise_id,period\n", "utf-8")
+    with pytest.raises(ContractError, match="--engine local"):
+        load_tables(tmp_path, spark=spark)

@@ -9,7 +9,9 @@ reach every ``anxin validate`` user, and ``SPARK_LOCAL_IP=127.0.0.1`` would
 make a Spark driver started later from the same process listen on loopback
 only, out of its executors' reach on a cluster. anxin imports pandera only
 through this module, which silences that one warning and puts the
-environment back as it was.
+environment back as it was. pandera's later, cached lookup of PySpark's
+pandas types (when a schema is first built) is made here too, under the same
+filter.
 """
 
 from __future__ import annotations
@@ -27,7 +29,12 @@ with warnings.catch_warnings():
     )
     import pandera.pandas as pandera
     from pandera import errors, extensions
-    from pandera.typing import Series
+    from pandera.typing import Series, get_index_types, get_series_types
+
+    # pandera looks for pyspark.pandas again when a schema is first built
+    # (both lookups are cached): look now, under the same filter
+    get_index_types()
+    get_series_types()
 for _key, _value in _BEFORE.items():
     if _value is None:
         os.environ.pop(_key, None)

@@ -23,11 +23,16 @@ def test_the_session_runs_this_python_in_utc(spark: Any) -> None:
 
 
 def test_importing_anxin_leaves_spark_local_ip_alone() -> None:
-    # pandera would set SPARK_LOCAL_IP=127.0.0.1 (and warn) when PySpark is there
+    # pandera would set SPARK_LOCAL_IP=127.0.0.1 (and warn) when PySpark is
+    # there, and warn again when it builds the first schema
     code = (
         "import os, warnings\n"
         "warnings.simplefilter('error', FutureWarning)\n"
         "import anxin.validation, anxin.cases.scores\n"
+        "from anxin.synthetic import synth\n"
+        "from anxin.config import config_context\n"
+        "with config_context(today='2026-11'):\n"
+        "    anxin.validation.validate(synth(50, 3, seed=0).tables)\n"
         "print(os.environ.get('SPARK_LOCAL_IP'))"
     )
     env = {k: v for k, v in os.environ.items() if k != "SPARK_LOCAL_IP"}

@@ -20,6 +20,7 @@ import typer
 
 from anxin._compare_cli import compare_cmd
 from anxin._console import console, err_console
+from anxin._engines import ENGINES, scorer
 from anxin._failures import describe
 from anxin._options import TrackingOpt
 from anxin._params import (
@@ -414,13 +415,20 @@ def score_cmd(
             "(default: as long as it takes; 0: do not wait, exit 1)."
         ),
     ] = None,
+    engine: Annotated[
+        str, typer.Option(help="local, or spark: pip install 'anxin[spark]'.")
+    ] = "local",
+    spark_master: Annotated[
+        str | None, typer.Option(help="Spark master (default: local[*]).")
+    ] = None,
 ) -> None:
     """Score one month and write OUT/as_of=YYYY-MM/ atomically.
 
     Writes scores.parquet, summary.json, drift.csv and the quarantine report.
     One run of a month at a time: another run of the same month waits for it
     (up to --lock-timeout). Exit 0 ok, 1 failure (also: still locked after
-    --lock-timeout), 2 contract broken.
+    --lock-timeout), 2 contract broken. --engine spark scores Parquet tables
+    on Apache Spark with the same results (docs/scale.md).
 
     Example: anxin score data/ --as-of 2026-06 --model models:/anxin-arrears@champion --out scores/
     """  # noqa: E501
@@ -431,6 +439,8 @@ def score_cmd(
     check_int("--top", top, cmd, 0, kind="option")
     check_choice("--explain", explain, cmd, ("alerts", "all", "none"), kind="option")
     check_encoding("--encoding", encoding, cmd, kind="option")
+    check_choice("--engine", engine, cmd, ENGINES, kind="option")
+    run = scorer(engine, master=spark_master, encoding=encoding)
     ok = model is None or bool(model.strip())
     expected = "a model URI or a model directory"
     check_param("--model", model, cmd, expected, ok, kind="option")
@@ -444,10 +454,9 @@ def score_cmd(
     elif not no_log or tracking_uri is not None:
         _check_tracking(tracking_uri)  # the run is logged there
     from anxin import _render
-    from anxin.scoring import score_month
 
     with _render.steps(console) as step:
-        result = score_month(
+        result = run(
             data_dir,
             out,
             as_of=as_of,

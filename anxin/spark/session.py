@@ -15,6 +15,8 @@ from pyspark.sql import SparkSession
 
 __all__ = ["SESSION_CONFIG", "spark_session"]
 
+# set when spark-submit started this Python (its --master is then the master)
+_GATEWAY = "PYSPARK_GATEWAY_PORT"
 #: Settings anxin's local sessions get (a cluster's own settings win there).
 SESSION_CONFIG = {
     "spark.sql.session.timeZone": "UTC",
@@ -38,7 +40,7 @@ def spark_session(
     ----------
     master : str, optional
         ``local[2]``, ``yarn``, ... Default: the active session, else
-        ``local[*]``.
+        spark-submit's ``--master``, else ``local[*]``.
     config : dict, optional
         More Spark settings for a new session.
 
@@ -51,7 +53,9 @@ def spark_session(
         return active
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    builder = SparkSession.builder.master(master or "local[*]").appName("anxin")
+    builder = SparkSession.builder.appName("anxin")
+    if master is not None or _GATEWAY not in os.environ:
+        builder = builder.master(master or "local[*]")  # spark-submit's wins
     for key, value in {**SESSION_CONFIG, **(config or {})}.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()

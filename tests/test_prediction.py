@@ -128,3 +128,62 @@ def test_n_jobs_does_not_change_scores(
     one = anxin.predict(model_world, as_of=AS_OF, model=model, n_jobs=1)
     every = anxin.predict(model_world, as_of=AS_OF, model=model, n_jobs=-1)
     pd.testing.assert_frame_equal(one, every)
+
+
+# -- a model trained on a bureau's own frame ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def yearly() -> tuple[anxin.ArrearsModel, pd.DataFrame]:
+    from tests.training.helpers import CADENCES, own_frame
+
+    frame = own_frame(CADENCES["Y"], firms=300)
+    result = anxin.train(
+        frame,
+        entity="firm",
+        period="fyear",
+        label="bankrupt",
+        log=False,
+        num_boost_round=20,
+    )
+    return result.model, frame.drop(columns="bankrupt")
+
+
+def test_predict_reads_the_names_the_model_was_trained_with(
+    yearly: tuple[anxin.ArrearsModel, pd.DataFrame],
+) -> None:
+    model, frame = yearly
+    every = anxin.predict(frame, model=model)
+    # every row given is scored, ranked within its period, under the model's names
+    assert len(every) == len(frame)
+    assert "firm" in every.columns and "enterprise_id" not in every.columns
+    periods = sorted(every["as_of"].astype(str).unique())
+    assert periods == sorted(frame["fyear"].unique())
+    for _, group in every.groupby("as_of", observed=True):
+        assert sorted(group["rank"]) == list(range(1, len(group) + 1))
+    # one period, asked for explicitly (a year as a number works too)
+    last = anxin.predict(frame, model=model, as_of=2015)
+    assert len(last) == (frame["fyear"] == "2015").sum()
+    assert set(last["firm"]) == set(frame.loc[frame["fyear"] == "2015", "firm"])
+    same = every[every["as_of"].astype(str) == "2015"].set_index("firm")
+    assert np.allclose(
+        last.set_index("firm")["risk_score"], same.loc[last["firm"], "risk_score"]
+    )
+
+
+def test_explain_reads_the_names_and_a_frame_without_them_is_refused(
+    yearly: tuple[anxin.ArrearsModel, pd.DataFrame],
+) -> None:
+    model, frame = yearly
+    reasons = anxin.explain(frame, model=model, as_of="2015", explain="all")
+    assert len(reasons) == (frame["fyear"] == "2015").sum()
+    assert "firm" in reasons.columns
+    told = [r for rs in reasons["reasons"] for r in rs if r["feature"] == "sector"]
+    assert told  # the sector raises the risk of sector "a"
+    for r in told:  # a category is told as its value, not read as a number
+        assert r["value_text"] in {"a", "b", "c"} and r["value"] is None
+        assert r["text_en"] == f"sector: {r['value_text']}"
+    with pytest.raises(anxin.ContractError, match="column 'firm' is missing"):
+        anxin.predict(frame.rename(columns={"firm": "id"}), model=model)
+    with pytest.raises(anxin.ContractError, match="no rows of period '2099'"):
+        anxin.predict(frame, model=model, as_of="2099")

@@ -78,6 +78,9 @@ class Prepared:
         Each row's split (``train``, ``valid``, ``test``) from a split column.
     baseline : ndarray or None
         Each row's score from the caller's baseline column.
+    weight : ndarray or None
+        Each row's weight from the caller's weight column (a down-sampled
+        frame: :func:`anxin.spark.training_frame`).
     nonfinite : dict
         Feature -> how many infinite (or beyond float32) values were read as
         missing.
@@ -93,6 +96,7 @@ class Prepared:
     split: np.ndarray | None = None
     baseline: np.ndarray | None = None
     nonfinite: dict[str, int] = dataclasses.field(default_factory=dict)
+    weight: np.ndarray | None = None
 
     @property
     def snapshot(self) -> bool:
@@ -112,6 +116,7 @@ def prepare(
     freq: str | None = None,
     split: str | None = None,
     baseline: str | None = None,
+    weight: str | None = None,
 ) -> Prepared:
     """Labelled training rows from contract tables or a prepared frame.
 
@@ -138,6 +143,9 @@ def prepare(
         A column of ``train`` / ``valid`` / ``test`` per row, and a column of
         a score the caller already runs (higher = riskier); neither is a
         feature.
+    weight : str, optional
+        A column of positive row weights (a frame whose negatives were
+        down-sampled); not a feature.
 
     Returns
     -------
@@ -164,6 +172,11 @@ def prepare(
     'Y'
     """
     if isinstance(tables, Tables):
+        if weight is not None:
+            raise InvalidParameterError(
+                f"The 'weight' parameter of train names a column of a prepared "
+                f"frame; contract tables have none. Got {weight!r} instead."
+            )
         frame = build_features(tables)
         frame["label"] = build_labels(tables, horizon=horizon)["label"].to_numpy()
         frame = _labelled(frame)
@@ -171,7 +184,7 @@ def prepare(
         columns.update(label="label", freq="M", periods="the contract tables")
         prep = Prepared(frame, [], {}, {}, "tables", "M", columns)
     elif isinstance(tables, pd.DataFrame):
-        prep = _from_frame(tables, entity, period, label, freq, split, baseline)
+        prep = _from_frame(tables, entity, period, label, freq, split, baseline, weight)
     else:
         raise InvalidParameterError(
             "The 'tables' parameter of train must be Tables (from anxin.validate) "
@@ -188,7 +201,10 @@ def prepare(
     prep.nonfinite = _finite(frame, prep.features, prep.categorical)
     base = dict(CATALOGUE)
     base.update(catalogue or {})
-    prep.catalogue = {f: base.get(f, generic_feature(f)) for f in prep.features}
+    prep.catalogue = {
+        f: base.get(f) or generic_feature(f, categorical=f in prep.categorical)
+        for f in prep.features
+    }
     return prep
 
 
@@ -200,10 +216,13 @@ def _from_frame(
     freq: str | None,
     split: str | None,
     baseline: str | None,
+    weight: str | None = None,
 ) -> Prepared:
     """A prepared frame keyed under the standard names, labelled rows only."""
     named = {"entity": entity, "period": period, "label": label}
     named.update(split=split, baseline=baseline)
+    if weight is not None:
+        named["weight"] = weight
     _check_columns(tables, named)
     keys = {v for v in named.values() if v is not None}
     features = [c for c in tables.columns if c not in keys]
@@ -229,6 +248,7 @@ def _from_frame(
     extra = {
         "split": _split_values(tables[split], split) if split else None,
         "baseline": _baseline_values(tables[baseline], baseline) if baseline else None,
+        "weight": _weight_values(tables[weight], weight) if weight else None,
     }
     _unique_keys(frame, entity, period)
     keep = frame["label"].notna().to_numpy()
@@ -245,6 +265,7 @@ def _from_frame(
         columns,
         split=None if extra["split"] is None else extra["split"][keep],
         baseline=None if extra["baseline"] is None else extra["baseline"][keep],
+        weight=None if extra["weight"] is None else extra["weight"][keep],
     )
 
 
@@ -308,6 +329,18 @@ def _baseline_values(values: pd.Series, column: str) -> np.ndarray:
             f"column {column!r}: a baseline score must be a number (higher = "
             f"riskier); {int(bad.sum())} row(s) are not, e.g. "
             f"{values[bad].iloc[0]!r}.",
+            column=column,
+        )
+    return numbers.to_numpy()
+
+
+def _weight_values(values: pd.Series, column: str) -> np.ndarray:
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    bad = ~np.isfinite(numbers.to_numpy()) | (numbers.to_numpy() <= 0)
+    if bad.any():
+        raise ContractError(
+            f"column {column!r}: a row weight must be a positive number; "
+            f"{int(bad.sum())} row(s) are not, e.g. {values[bad].iloc[0]!r}.",
             column=column,
         )
     return numbers.to_numpy()
@@ -425,13 +458,15 @@ def _categorical_levels(
     return levels
 
 
-def generic_feature(name: str) -> Feature:
+def generic_feature(name: str, *, categorical: bool = False) -> Feature:
     """Catalogue entry of a feature anxin does not know: its name is its text.
 
     Examples
     --------
     >>> generic_feature("hotline_calls").reason_en
     'hotline_calls: {value}'
+    >>> generic_feature("sector", categorical=True).kind
+    'categorical'
     """
     return Feature(
         name=name,
@@ -441,6 +476,7 @@ def generic_feature(name: str) -> Feature:
         unit="",
         reason_zh=f"{name}：{{value}}",
         reason_en=f"{name}: {{value}}",
+        kind="categorical" if categorical else "numeric",
     )
 
 

@@ -27,7 +27,7 @@ from numpy.random import Generator
 from anxin import _calendar
 from anxin._dirty import inject, make_ids
 from anxin._oracle import Latent, true_risk
-from anxin._params import check_horizon, check_param
+from anxin._params import check_horizon, check_int, check_month, check_param
 from anxin.exceptions import InvalidParameterError
 from anxin.tables import Tables, write_tables
 
@@ -187,8 +187,8 @@ def synth(
     check_param("n_enterprises", n_enterprises, "synth", "an int >= 10", ok)
     ok = isinstance(n_months, int) and 3 <= n_months <= 240
     check_param("n_months", n_months, "synth", "an int in [3, 240]", ok)
-    ok = isinstance(end, str) and len(end) == 7 and end[4] == "-"
-    check_param("end", end, "synth", "a month 'YYYY-MM'", ok)
+    check_month("end", end, "synth")
+    check_int("seed", seed, "synth", 0, 2**32 - 1)  # numpy's seeds
     ok = relief is None or (
         isinstance(relief, tuple) and len(relief) == 2 and 0 < relief[1] <= 1
     )

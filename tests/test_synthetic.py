@@ -101,6 +101,11 @@ def test_health_is_hidden_from_tables(world: anxin.SyntheticWorld) -> None:
         ({"n_enterprises": 5}, "n_enterprises"),
         ({"n_months": 1}, "n_months"),
         ({"end": "June"}, "end"),
+        ({"end": "2026-13"}, "end"),
+        ({"end": "２０２６-06"}, "end"),
+        ({"seed": -1}, "seed"),
+        ({"seed": 2**40}, "seed"),
+        ({"seed": 1.5}, "seed"),
     ],
 )
 def test_bad_parameters(kwargs: dict[str, object], match: str) -> None:

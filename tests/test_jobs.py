@@ -299,6 +299,8 @@ def test_usage_errors_and_help(capsys: pytest.CaptureFixture[str]) -> None:
         (anxin.ModelNotFoundError("no champion"), 1,
          "echo job failed (exit 1): no champion"),
         (KeyError("bug"), 1, "echo job failed (exit 1) with an unexpected error"),
+        (PermissionError(13, "Permission denied", "/srv/anxin/data"), 1,
+         "echo job failed (exit 1): permission denied: /srv/anxin/data"),
     ],
 )  # fmt: skip
 def test_exit_codes(
@@ -314,6 +316,22 @@ def test_exit_codes(
     assert ("Traceback" in captured.err) == isinstance(error, KeyError)
     summary = json.loads(captured.out)
     assert (summary["status"], summary["exit_code"]) == ("failed", code)
+
+
+def test_a_password_never_reaches_the_summary_or_the_error_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def job() -> jobs.Outcome:
+        raise RuntimeError("cannot reach postgresql://anxin:s3cret@db:5432/cases")
+
+    jobs.setup_logging(quiet=True)
+    assert jobs.run_job(job, "echo") == 1
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)
+    assert (
+        "s3cret" not in summary["error"] and "postgresql://anxin:" in summary["error"]
+    )
+    assert "s3cret" not in captured.err.split("Traceback")[0]
 
 
 def test_drift_is_logged_other_warnings_pass_on(

@@ -16,6 +16,7 @@ from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 
+from anxin._failures import describe, redact
 from anxin.exceptions import AnxinError, DriftWarning
 from anxin.jobs._config import ScoreJobConfig, load_config, resolve_as_of
 from anxin.tracking import detached_from_project_run
@@ -145,8 +146,15 @@ def run_job(job: Callable[[], Outcome], name: str) -> int:
             code, error = exc.exit_code, str(exc)
             logger.error("%s job failed (exit %d): %s", name, code, exc)
         except Exception as exc:
-            code, error = 1, f"{type(exc).__name__}: {exc}"
-            logger.exception("%s job failed (exit 1) with an unexpected error", name)
+            failure = describe(exc)  # read as the command line reads it
+            if failure.message.startswith("internal error"):  # a bug
+                code, error = 1, redact(f"{type(exc).__name__}: {exc}")
+                logger.exception(
+                    "%s job failed (exit 1) with an unexpected error", name
+                )
+            else:  # the machine: a disk, a database, the tracking store
+                code, error = failure.code, failure.message
+                logger.error("%s job failed (exit %d): %s", name, code, error)
         summary = dict(outcome.summary)
         if error is not None:
             summary = {

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["TrackingOpt"]
+__all__ = ["JsonOpt", "TrackingOpt"]
 
 TrackingOpt = Annotated[
     str | None,
@@ -16,5 +16,14 @@ TrackingOpt = Annotated[
         help="MLflow tracking URI (default: MLFLOW_TRACKING_URI, else "
         "sqlite:///$ANXIN_HOME/mlflow.db).",
         show_default=False,
+    ),
+]
+
+JsonOpt = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Print the result as one JSON document on stdout, for machines "
+        "(progress goes to stderr).",
     ),
 ]

@@ -22,7 +22,15 @@ from anxin._compare_cli import compare_cmd
 from anxin._console import console, err_console
 from anxin._engines import ENGINES, scorer
 from anxin._failures import describe
-from anxin._options import TrackingOpt
+from anxin._help import HELP_SETTINGS, HelpGroup
+from anxin._machine_output import (
+    emit,
+    people_to_stderr,
+    scoring_facts,
+    training_facts,
+    validation_facts,
+)
+from anxin._options import JsonOpt, TrackingOpt
 from anxin._params import (
     MAX_HORIZON,
     check_argv,
@@ -46,6 +54,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=HelpGroup,
+    context_settings=HELP_SETTINGS,
 )
 
 VerboseOpt = Annotated[
@@ -186,6 +196,7 @@ def validate_cmd(
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="CSV encoding (default: detect).")
     ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Check DATA_DIR against the data contract and report quarantined rows.
 
@@ -205,13 +216,19 @@ def validate_cmd(
     from anxin.tables import load_tables
     from anxin.validation import validate
 
-    result = validate(load_tables(data_dir, encoding=encoding))
+    with people_to_stderr(as_json):
+        result = validate(load_tables(data_dir, encoding=encoding))
+        if report is not None:
+            result.write(report)
+        if quarantine_dir is not None:
+            result.write_quarantine(quarantine_dir)
+    if as_json:
+        emit(validation_facts(result, report, quarantine_dir))
+        return
     _render.validation(console, result)
     if report is not None:
-        result.write(report)
         console.print(f"report -> {report}")
     if quarantine_dir is not None:
-        result.write_quarantine(quarantine_dir)
         console.print(f"quarantined rows -> {quarantine_dir}")
 
 
@@ -249,7 +266,7 @@ def _validated(data_dir: Path, encoding: str | None) -> Any:
 def train_cmd(
     data_dir: DataDirArg,
     horizon: Annotated[
-        int, typer.Option("--horizon", "-h", help="Months ahead (1-12).")
+        int, typer.Option("--horizon", "-H", help="Months ahead (1-12).")
     ] = 3,
     valid_months: Annotated[
         int | None,
@@ -267,7 +284,11 @@ def train_cmd(
         ),
     ] = True,
     tune: Annotated[
-        int, typer.Option("--tune", help="Optuna trials (needs anxin[tune]); 0 = off.")
+        int,
+        typer.Option(
+            "--tune",
+            help="Optuna trials; 0 = off. Needs pip install 'anxin\\[tune]'.",
+        ),
     ] = 0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     tracking_uri: TrackingOpt = None,
@@ -277,6 +298,7 @@ def train_cmd(
     ] = False,
     encoding: Annotated[str | None, typer.Option(help="CSV encoding.")] = None,
     run_name: str | None = typer.Option(None, help="Run name (default: what differs)."),
+    as_json: JsonOpt = False,
 ) -> None:
     """Train, evaluate out of time against the rules, and register in MLflow.
 
@@ -304,9 +326,9 @@ def train_cmd(
     from anxin import _render
     from anxin.training import train
 
-    with console.status("validating"):
+    with people_to_stderr(as_json), console.status("validating"):
         tables = _validated(data_dir, encoding)
-    with console.status("building features and training"):
+    with people_to_stderr(as_json), console.status("building features and training"):
         result = train(
             tables,
             horizon=horizon,
@@ -321,6 +343,9 @@ def train_cmd(
             register=not no_register,
             run_name=run_name,
         )
+    if as_json:
+        emit(training_facts(result))
+        return
     _render.training(console, result)
 
 
@@ -415,8 +440,9 @@ def score_cmd(
             "(default: as long as it takes; 0: do not wait, exit 1)."
         ),
     ] = None,
+    as_json: JsonOpt = False,
     engine: Annotated[
-        str, typer.Option(help="local, or spark: pip install 'anxin[spark]'.")
+        str, typer.Option(help="local, or spark: pip install 'anxin\\[spark]'.")
     ] = "local",
     spark_master: Annotated[
         str | None, typer.Option(help="Spark master (default: local[*]).")
@@ -455,7 +481,7 @@ def score_cmd(
         _check_tracking(tracking_uri)  # the run is logged there
     from anxin import _render
 
-    with _render.steps(console) as step:
+    with people_to_stderr(as_json), _render.steps(console) as step:
         result = run(
             data_dir,
             out,
@@ -470,6 +496,9 @@ def score_cmd(
             step=step,
             lock_timeout=lock_timeout,
         )
+    if as_json:
+        emit(scoring_facts(result))
+        return
     _render.scoring(console, result, top)
 
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
+import typer
 
 import anxin
 from anxin._clidoc import cli_markdown, walk_commands
-from anxin.cli import main
+from anxin.cli import app, main
 
 DOCS = Path(__file__).parents[1] / "docs"
 
@@ -113,3 +117,132 @@ def test_warnings_print_as_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     err = capsys.readouterr().err
     assert "DriftWarning: Scoring data for 2026-06 have drifted" in err
     assert ".py:" not in err  # no file path and line, as Python would print
+
+
+# -- help that behaves like its neighbours ------------------------------------
+
+COMMANDS = [("", None), *walk_commands()]
+
+
+@pytest.mark.parametrize(("name", "cmd"), COMMANDS, ids=lambda x: str(x))
+def test_dash_h_is_help_for_every_command(
+    name: str,
+    cmd: object,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # one line per option
+    assert main([*name.split(), "-h"]) == 0
+    out = capsys.readouterr().out
+    assert f"Usage: anxin {name}".rstrip() in out
+    assert "Show this message and exit." in out
+    assert "<bool>" not in out  # a switch takes no value
+
+
+def _help_lines(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[str]:
+    assert main([*argv, "--help"]) == 0
+    return capsys.readouterr().out.splitlines()
+
+
+def test_help_shows_value_types_and_brackets(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # one line per option
+    lines = _help_lines(["train"], capsys)
+    (horizon,) = (line for line in lines if "Months ahead" in line)
+    assert "-H" in horizon and "<int>" in horizon
+    (register,) = (line for line in lines if "Log the run" in line)
+    assert "--no-register" in register and "<" not in register
+    # Rich markup would take [tune] for a style and drop it
+    assert any("pip install 'anxin[tune]'" in line for line in lines)
+    lines = _help_lines(["cases", "list"], capsys)
+    (show_all,) = (line for line in lines if "Show every case" in line)
+    assert "--all" in show_all and "<" not in show_all
+    cli_md = (DOCS / "cli.md").read_text("utf-8")
+    assert "| `--horizon`, `-H` `<int>` | Months ahead (1-12). |" in cli_md
+    assert "| `--no-register` | Log the run" in cli_md
+    assert "pip install 'anxin[tune]'" in cli_md
+
+
+def test_the_horizon_keeps_its_long_name_and_takes_dash_capital_h(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # -H is read as the horizon (checked before any work: 0 is out of range)
+    assert main(["train", str(tmp_path), "-H", "0"]) == 2
+    assert "The '--horizon' option of anxin train" in capsys.readouterr().err
+
+
+def _examples(help_text: str) -> list[str]:
+    lines = inspect.cleandoc(help_text).splitlines()
+    return [ln.split("Example:", 1)[1].strip() for ln in lines if "Example:" in ln]
+
+
+@pytest.mark.parametrize(("name", "cmd"), walk_commands(), ids=lambda x: str(x))
+def test_every_command_has_one_example_that_parses(name: str, cmd: Any) -> None:
+    (example,) = _examples(cmd.help or "")
+    argv = shlex.split(example)
+    assert argv[0] == "anxin"
+    # find the command as the shell would, then parse its arguments: an
+    # unknown option, a missing argument or a value of the wrong type fails
+    node, path, words = typer.main.get_command(app), ["anxin"], argv[1:]
+    while hasattr(node, "commands") and words and words[0] in node.commands:
+        path.append(words[0])
+        node = node.commands[words.pop(0)]
+    assert " ".join(path).startswith(f"anxin {name}")
+    assert not hasattr(node, "commands"), f"{example!r} names no command"
+    node.make_context(" ".join(path), words)
+
+
+# -- --json: one document on stdout, for machines ------------------------------
+
+
+def _json_out(argv: list[str], capfd: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    """Run ``anxin ARGV --json``; stdout (the file descriptor, so that a C
+    library's print would show too) must be one JSON document and nothing else."""
+    capfd.readouterr()
+    assert main([*argv, "--json"]) == 0
+    out = capfd.readouterr().out
+    facts: dict[str, Any] = json.loads(out)
+    return facts
+
+
+def test_validate_train_and_score_print_json_for_machines(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from mlflow.tracking import MlflowClient
+
+    data, out, report = tmp_path / "data", tmp_path / "out", tmp_path / "q.json"
+    anxin.synth(600, 30, seed=3, dirty=True).write(data, format="csv")
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+
+    checked = _json_out(["validate", str(data), "--report", str(report)], capfd)
+    injected = len(pd.read_csv(data / "_injected.csv"))
+    assert checked["usable"] is True
+    assert checked["rows_quarantined_total"] == injected > 0
+    assert sum(checked["rows_quarantined"].values()) == injected
+    written = json.loads(report.read_text("utf-8"))
+    assert checked["breaches_by_rule"] == written["breaches_by_rule"]
+    assert checked["report"] == str(report)
+
+    trained = _json_out(["train", str(data), "--tracking-uri", uri], capfd)
+    run = MlflowClient(uri).get_run(trained["run_id"])
+    assert trained["model_version"] == "1"
+    assert set(trained["aliases"]) == {"challenger", "champion"}
+    assert trained["metrics"]["test_ap"] == pytest.approx(run.data.metrics["test_ap"])
+    assert trained["test"]["model"]["positives"] > 0
+    assert trained["splits"]["train"][1] < trained["splits"]["test"][0]
+
+    scored = _json_out(
+        ["score", str(data), "--out", str(out), "--tracking-uri", uri], capfd
+    )
+    month = Path(scored["out_dir"])
+    assert month == out / f"as_of={scored['as_of']}"
+    assert scored["model_version"] == "1"
+    assert scored["scored"] == len(pd.read_parquet(month / "scores.parquet"))
+    assert sum(scored["levels"].values()) == scored["scored"]
+    assert scored["quarantine"]["rows"] == injected
+    assert scored["drift"]["verdict"] in {"stable", "watch", "act"}
+    assert set(scored["files"]) >= {"scores.parquet", "summary.json", "drift.csv"}
+    summary = json.loads((month / "summary.json").read_text("utf-8"))
+    assert {k: scored[k] for k in summary} == summary
+    assert MlflowClient(uri).get_run(scored["run_id"]).info.status == "FINISHED"

@@ -23,13 +23,16 @@ from typing import Annotated
 
 import typer
 
-from anxin._console import console
+from anxin._console import console, err_console
+from anxin._help import HELP_SETTINGS, HelpGroup
 from anxin._params import check_param
 
 __all__ = ["cases_app"]
 
 cases_app = typer.Typer(
     no_args_is_help=True,
+    cls=HelpGroup,
+    context_settings=HELP_SETTINGS,
     help="Follow warnings through the handling chain (链条式处置): open cases from "
     "scores, dispatch, verify, handle, close; deadlines, audit trail, outcomes."
     "\n\nExample: anxin cases list --status new --level red",
@@ -436,12 +439,12 @@ def stats_cmd(
     with CaseStore(db) as store:
         stats = store.stats(at)
         run_id = log_field_performance(store, tracking_uri, now=at) if mlflow else None
-    if as_json:
-        console.print_json(json.dumps(stats.metrics()))
+    if as_json:  # stdout holds the JSON alone, as for cases list
+        typer.echo(json.dumps(stats.metrics(), ensure_ascii=False))
     else:
         print_stats(stats)
     if run_id is not None:
-        console.print(f"logged to MLflow run {run_id}")
+        (err_console if as_json else console).print(f"logged to MLflow run {run_id}")
 
 
 @cases_app.command("verify")
@@ -480,7 +483,7 @@ def verify_cmd(
             "digest": report.digest,
             "problems": [dataclasses.asdict(p) for p in report.problems],
         }
-        console.print_json(json.dumps(found, ensure_ascii=False))
+        typer.echo(json.dumps(found, ensure_ascii=False))
     else:
         print_integrity(report)
     report.raise_if_tampered()

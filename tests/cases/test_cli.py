@@ -357,6 +357,25 @@ def test_stats_as_tables_and_to_mlflow(
     assert logged["field_hit_rate"] == 1.0
 
 
+def test_stats_json_is_all_of_stdout(
+    scores: pd.DataFrame, db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with CaseStore(db) as store:
+        store.open_from_scores(scores, now=NOW)
+    capsys.readouterr()
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    argv = ["cases", "stats", "--db", db, "--now", NOW, "--json"]
+    assert run(*argv, "--mlflow", "--tracking-uri", uri) == 0
+    out = capsys.readouterr()
+    metrics = json.loads(out.out)  # the whole of stdout: no run line after it
+    assert metrics["field_cases"] == 4.0
+    # the run it was logged to is said on stderr
+    run_id = out.err.split("logged to MLflow run ")[1].split()[0]
+    from mlflow.tracking import MlflowClient
+
+    assert MlflowClient(uri).get_run(run_id).data.metrics["field_cases"] == 4.0
+
+
 # -- hostile arguments: a one-line message and exit 1 or 2, never a traceback --
 
 LONG = "x" * 5000

@@ -44,8 +44,14 @@ class Calibrator:
     def __init__(self, method: Literal["sigmoid", "isotonic"] = "sigmoid") -> None:
         self.method = method
 
-    def fit(self, margin: np.ndarray, y: np.ndarray) -> Calibrator:
-        """Fit on raw margins and 0/1 outcomes; returns ``self``."""
+    def fit(
+        self,
+        margin: np.ndarray,
+        y: np.ndarray,
+        sample_weight: np.ndarray | None = None,
+    ) -> Calibrator:
+        """Fit on raw margins and 0/1 outcomes (rows weighted by
+        ``sample_weight``, e.g. a down-sampled frame's); returns ``self``."""
         check_param(
             "method",
             self.method,
@@ -59,13 +65,13 @@ class Calibrator:
             from sklearn.linear_model import LogisticRegression
 
             lr = LogisticRegression(C=1e6, max_iter=1000)
-            lr.fit(margin[:, None], y)
+            lr.fit(margin[:, None], y, sample_weight=sample_weight)
             self.params_ = {"a": float(lr.coef_[0, 0]), "b": float(lr.intercept_[0])}
         else:
             from sklearn.isotonic import IsotonicRegression
 
             iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
-            iso.fit(margin, y)
+            iso.fit(margin, y, sample_weight=sample_weight)
             self.params_ = {
                 "x": iso.X_thresholds_.tolist(),
                 "y": iso.y_thresholds_.tolist(),

@@ -121,12 +121,22 @@ class LevelPolicy:
 
     @classmethod
     def from_validation(
-        cls, scores: np.ndarray, shares: tuple[float, float, float] = (0.01, 0.02, 0.05)
+        cls,
+        scores: np.ndarray,
+        shares: tuple[float, float, float] = (0.01, 0.02, 0.05),
+        weight: np.ndarray | None = None,
     ) -> LevelPolicy:
-        """Thresholds that give the ``shares`` on validation scores."""
+        """Thresholds that give the ``shares`` on validation scores (of the
+        weighted rows, with ``weight``: a down-sampled frame's)."""
         scores = np.asarray(scores, dtype=np.float64)
         cum = np.cumsum(shares)
-        red, orange, yellow = (float(np.quantile(scores, 1 - c)) for c in cum)
+        if weight is None:
+            red, orange, yellow = (float(np.quantile(scores, 1 - c)) for c in cum)
+        else:
+            red, orange, yellow = (
+                float(np.quantile(scores, 1 - c, weights=weight, method="inverted_cdf"))
+                for c in cum
+            )
         return cls("threshold", red=red, orange=orange, yellow=yellow)
 
     def assign(

@@ -74,12 +74,16 @@ def evaluate(
     *,
     tiebreak: np.ndarray | None = None,
     volumes: tuple[float, ...] = VOLUMES,
+    weight: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Headline metrics of a probability ``score`` against outcomes ``y``.
 
     Returns ``auc``, ``ap``, ``ks``, ``gini``, ``brier``, ``log_loss``,
     ``positives``, ``rows``, ``base_rate`` and ``recall_at_Npct`` /
-    ``precision_at_Npct`` for each volume.
+    ``precision_at_Npct`` for each volume. With ``weight`` (the rows of a
+    down-sampled frame) each row counts its weight: the metrics are those of
+    the population the rows stand for, and ``rows`` and ``positives`` are
+    weighted sums.
 
     Examples
     --------
@@ -90,30 +94,69 @@ def evaluate(
     """
     y = np.asarray(y, dtype=np.int8)
     score = np.asarray(score, dtype=np.float64)
+    w = None if weight is None else np.asarray(weight, dtype=np.float64)
     out: dict[str, float] = {
-        "rows": float(y.size),
-        "positives": float(y.sum()),
-        "base_rate": float(y.mean()) if y.size else float("nan"),
+        "rows": float(y.size if w is None else w.sum()),
+        "positives": float(y.sum() if w is None else w[y == 1].sum()),
+        "base_rate": float(np.average(y, weights=w)) if y.size else float("nan"),
     }
     both = 0 < y.sum() < y.size
     if both:
-        fpr, tpr, _ = skm.roc_curve(y, score)
-        out["auc"] = float(skm.roc_auc_score(y, score))
-        out["ap"] = float(skm.average_precision_score(y, score))
+        fpr, tpr, _ = skm.roc_curve(y, score, sample_weight=w)
+        out["auc"] = float(skm.roc_auc_score(y, score, sample_weight=w))
+        out["ap"] = float(skm.average_precision_score(y, score, sample_weight=w))
         out["ks"] = float(np.max(tpr - fpr))
     else:
         out["auc"] = out["ap"] = out["ks"] = float("nan")
     out["gini"] = gini(out["auc"])
     clipped = np.clip(score, 1e-7, 1 - 1e-7)
-    out["brier"] = float(np.mean((score - y) ** 2)) if y.size else float("nan")
-    out["log_loss"] = (
-        float(skm.log_loss(y, clipped, labels=[0, 1])) if y.size else float("nan")
+    out["brier"] = (
+        float(np.average((score - y) ** 2, weights=w)) if y.size else float("nan")
     )
+    out["log_loss"] = (
+        float(skm.log_loss(y, clipped, labels=[0, 1], sample_weight=w))
+        if y.size
+        else float("nan")
+    )
+    if w is not None:
+        out.update(_weighted_volumes(y, score, months, tiebreak, volumes, w))
+        return out
     rank, size = _month_ranks(score, months, tiebreak)
     for v in volumes:
         flagged = rank < np.ceil(v * size - 1e-9)
         tp = float(y[flagged].sum())
         positives, n_flagged = float(y.sum()), float(flagged.sum())
+        out[f"recall_at_{_pct(v)}"] = tp / positives if positives else float("nan")
+        out[f"precision_at_{_pct(v)}"] = tp / n_flagged if n_flagged else 0.0
+    return out
+
+
+def _weighted_volumes(
+    y: np.ndarray,
+    score: np.ndarray,
+    months: np.ndarray,
+    tiebreak: np.ndarray | None,
+    volumes: tuple[float, ...],
+    w: np.ndarray,
+) -> dict[str, float]:
+    """Recall and precision at each volume, each row counting its weight: a
+    row is flagged while the weight ranked above it in its month is under
+    the volume's share of the month's weight."""
+    months = np.asarray(months)
+    tb = np.zeros_like(score) if tiebreak is None else np.asarray(tiebreak, float)
+    order = np.lexsort((-tb, -score, months))
+    ws, ms = w[order], months[order]
+    starts = np.flatnonzero(np.r_[True, ms[1:] != ms[:-1]])
+    sizes = np.diff(np.r_[starts, len(order)])
+    total = np.add.reduceat(ws, starts) if len(order) else ws
+    before = np.cumsum(ws) - ws - np.repeat(np.cumsum(np.r_[0.0, total[:-1]]), sizes)
+    month_total = np.repeat(total, sizes)
+    yw = (y[order] * ws).astype(np.float64)
+    positives = float(yw.sum())
+    out = {}
+    for v in volumes:
+        flagged = before < v * month_total - 1e-9
+        tp, n_flagged = float(yw[flagged].sum()), float(ws[flagged].sum())
         out[f"recall_at_{_pct(v)}"] = tp / positives if positives else float("nan")
         out[f"precision_at_{_pct(v)}"] = tp / n_flagged if n_flagged else 0.0
     return out

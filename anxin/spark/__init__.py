@@ -23,6 +23,7 @@ from anxin.spark.features import build_features
 from anxin.spark.scoring import SparkScoreResult, score
 from anxin.spark.session import spark_session
 from anxin.spark.tables import SparkTables, load_tables
+from anxin.spark.training import training_frame
 from anxin.spark.validation import SparkValidation, validate
 
 __all__ = [
@@ -34,5 +35,6 @@ __all__ = [
     "read_scores",
     "score",
     "spark_session",
+    "training_frame",
     "validate",
 ]

@@ -139,11 +139,16 @@ def evaluate_scores(
 ) -> Evaluation:
     """Evaluate the model's and the baselines' scores on the same test rows
     (and the model's on validation); the warning levels when ``policy`` is
-    given."""
+    given. The headline metrics weigh the rows of a down-sampled frame; the
+    monthly, slice, lift and level tables count the rows as sampled."""
     test, valid, rules = data.test, data.valid, scores.rules
     volumes = tuple(sorted({*VOLUMES, alert_volume}))
-    model_test = evaluate(test.y, scores.model, test.months, volumes=volumes)
-    model_valid = evaluate(valid.y, valid_score, valid.months, volumes=volumes)
+    model_test = evaluate(
+        test.y, scores.model, test.months, volumes=volumes, weight=test.w
+    )
+    model_valid = evaluate(
+        valid.y, valid_score, valid.months, volumes=volumes, weight=valid.w
+    )
     rules_test = (
         None
         if rules is None
@@ -153,9 +158,12 @@ def evaluate_scores(
             test.months,
             tiebreak=rules.tiebreak,
             volumes=volumes,
+            weight=test.w,
         )
     )
-    logreg_test = evaluate(test.y, scores.logreg, test.months, volumes=volumes)
+    logreg_test = evaluate(
+        test.y, scores.logreg, test.months, volumes=volumes, weight=test.w
+    )
     rows = {"model": model_test, "rules": rules_test, "logreg": logreg_test}
     comparison = pd.DataFrame.from_dict(
         {k: v for k, v in rows.items() if v is not None}, orient="index"

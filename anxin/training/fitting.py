@@ -139,6 +139,7 @@ def fit_booster(
     rounds: int,
     valid: SplitRows | None = None,
     early_stopping: int = 100,
+    weight: np.ndarray | None = None,
 ) -> lgb.Booster:
     """Fit LightGBM for up to ``rounds`` rounds.
 
@@ -147,12 +148,15 @@ def fit_booster(
     ``best_iteration`` of the booster is then its best round. Feature names
     LightGBM refuses are passed as :func:`lightgbm_names` (the booster is
     fed by position, so the caller's names still work for prediction).
+    ``weight`` (and ``valid.w``) weigh the rows of a down-sampled frame.
     """
-    train_set = lgb.Dataset(_safe(x), y, free_raw_data=True)
+    train_set = lgb.Dataset(_safe(x), y, weight=weight, free_raw_data=True)
     callbacks: list[Callable[..., Any]] = []
     valid_sets = []
     if valid is not None:
-        valid_sets = [lgb.Dataset(_safe(valid.x), valid.y, reference=train_set)]
+        valid_sets = [
+            lgb.Dataset(_safe(valid.x), valid.y, weight=valid.w, reference=train_set)
+        ]
         callbacks.append(
             lgb.early_stopping(early_stopping, first_metric_only=True, verbose=False)
         )
@@ -208,8 +212,7 @@ def tune_params(
     train, valid = data.train, data.valid
     if data.folds is not None:  # search on the first fold
         held = np.asarray(data.folds) == 0
-        train = SplitRows(data.train.x[~held], data.train.y[~held], data.train.months)
-        valid = SplitRows(data.train.x[held], data.train.y[held], data.train.months)
+        train, valid = data.train.take(~held), data.train.take(held)
 
     def objective(trial: Any) -> float:
         trial_params = dict(params)
@@ -251,7 +254,8 @@ def calibrate(
     margin = np.asarray(
         booster.predict(valid.x, raw_score=True, num_iteration=iterations)
     )
-    calibrator = Calibrator(method).fit(margin, valid.y)  # type: ignore[arg-type]
+    calibrator = Calibrator(method)  # type: ignore[arg-type]
+    calibrator.fit(margin, valid.y, sample_weight=valid.w)
     return calibrator, calibrator.transform(margin)
 
 
@@ -266,11 +270,13 @@ def refit_booster(
     params: dict[str, Any], data: SplitData, *, rounds: int
 ) -> lgb.Booster:
     """Fit again on train + validation for exactly ``rounds`` rounds."""
+    tw, vw = data.train.w, data.valid.w
     return fit_booster(
         params,
         pd.concat([data.train.x, data.valid.x]),
         np.concatenate([data.train.y, data.valid.y]),
         rounds=rounds,
+        weight=None if tw is None or vw is None else np.concatenate([tw, vw]),
     )
 
 
@@ -340,6 +346,7 @@ def fit_model(
         rounds=rounds,
         valid=data.valid,
         early_stopping=early_stopping,
+        weight=data.train.w,
     )
     best = best_iteration(booster)
     calibrator, valid_score = calibrate(
@@ -364,24 +371,28 @@ def _fit_folds(
     is fitted on all training rows for the mean round, scaled."""
     folds = np.asarray(data.folds)
     k = int(folds.max()) + 1
-    x, y = data.train.x, data.train.y
+    x, y, w = data.train.x, data.train.y, data.train.w
     margin = np.empty(len(y))
     bests = []
     for fold in range(k):
         held = folds == fold
-        part = SplitRows(x[held], y[held], data.train.months[held])
+        part, rest = data.train.take(held), data.train.take(~held)
         booster = fit_booster(
             params,
-            x[~held],
-            y[~held],
+            rest.x,
+            rest.y,
             rounds=rounds,
             valid=part,
             early_stopping=early_stopping,
+            weight=rest.w,
         )
         bests.append(best_iteration(booster))
         margin[held] = booster.predict(part.x, raw_score=True, num_iteration=bests[-1])
     best = max(1, round(float(np.mean(bests))))
-    calibrator = Calibrator(calibration).fit(margin, y)  # type: ignore[arg-type]
-    final = fit_booster(params, x, y, rounds=max(1, round(best * k / (k - 1))))
+    calibrator = Calibrator(calibration)  # type: ignore[arg-type]
+    calibrator.fit(margin, y, sample_weight=w)
+    final = fit_booster(
+        params, x, y, rounds=max(1, round(best * k / (k - 1))), weight=w
+    )
     logger.info("folds: best rounds %s, final model %d rounds", bests, best)
     return Fitted(final, calibrator, calibrator.transform(margin), params, best, True)

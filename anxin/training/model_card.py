@@ -174,6 +174,14 @@ def _data(
     window = spec.info.get("data_window", ["?", "?"])
     columns = spec.info.get("columns") or {}
     read = f" Periods: {columns['periods']}." if columns.get("periods") else ""
+    if columns.get("weight"):
+        read += (
+            f" Rows are weighted by the column `{columns['weight']}`: the "
+            "negatives were down-sampled, each kept one standing for "
+            "`weight` rows (负样本降采样与权重). LightGBM, early stopping, "
+            "calibration, the level thresholds and the test metrics below use "
+            "the weights; the row counts are of the rows as sampled."
+        )
     missing = spec.info.get("nonfinite") or {}
     if missing:
         read += (

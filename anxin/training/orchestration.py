@@ -81,6 +81,7 @@ def train(
     freq: str | None = None,
     label: str = "label",
     baseline: str | None = None,
+    weight: str | None = None,
     catalogue: Mapping[str, Feature] | None = None,
     # splits
     horizon: int | None = None,
@@ -135,6 +136,12 @@ def train(
         A column holding a score the bureau already runs (higher = riskier),
         evaluated beside the model on the same test rows (``baseline_test_*``
         metrics); not a feature.
+    weight : str, optional
+        A column of row weights: a frame whose negatives were down-sampled
+        (:func:`anxin.spark.training_frame`, weight ``1 / share kept``).
+        LightGBM, early stopping, calibration, the level thresholds and the
+        headline metrics weigh each row by it, so probabilities and metrics
+        are the full population's; the model card says so. Not a feature.
     catalogue : mapping, optional
         Reason text for custom features (name -> :class:`~anxin.catalogue.Feature`);
         without it a custom feature's name is its reason text.
@@ -232,6 +239,7 @@ def train(
         freq=freq,
         split=splits if isinstance(splits, str) else None,
         baseline=baseline,
+        weight=weight,
     )
     horizon = horizon or default_horizon(prep.freq)
     timings["prepare"] = time.perf_counter() - t0
@@ -245,7 +253,14 @@ def train(
         test_periods=test_periods,
     )
     logger.info("splits: %s (%s)", splits, prep.columns.get("periods", ""))
-    data = split_rows(prep.frame, prep.features, splits, split=prep.split, seed=seed)
+    data = split_rows(
+        prep.frame,
+        prep.features,
+        splits,
+        split=prep.split,
+        seed=seed,
+        weight=prep.weight,
+    )
     with _timed(timings, "lightgbm"):
         fitted = fit_model(
             lightgbm_params(params, seed=seed, n_jobs=jobs, data=data),
@@ -263,7 +278,7 @@ def train(
         fitted.valid_score,
     )
     lgb_params, best_iter, refit = fitted.params, fitted.best_iteration, fitted.refit
-    policy = LevelPolicy.from_validation(valid_score, level_shares)
+    policy = LevelPolicy.from_validation(valid_score, level_shares, data.valid.w)
     with _timed(timings, "evaluate"):
         scores = _scores_on_test(booster, calibrator, prep, data, seed)
         evaluation = evaluate_scores(

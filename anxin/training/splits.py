@@ -447,11 +447,18 @@ def resolve_splits(
 
 @dataclasses.dataclass(frozen=True)
 class SplitRows:
-    """The rows of one split: feature columns, 0/1 labels and periods."""
+    """The rows of one split: feature columns, 0/1 labels, periods and the
+    row weights of a down-sampled frame (``None``: every row weighs 1)."""
 
     x: pd.DataFrame
     y: np.ndarray
     months: np.ndarray
+    w: np.ndarray | None = None
+
+    def take(self, mask: np.ndarray) -> SplitRows:
+        """The rows where ``mask`` holds."""
+        w = None if self.w is None else self.w[mask]
+        return SplitRows(self.x[mask], self.y[mask], self.months[mask], w)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -483,6 +490,7 @@ def split_rows(
     *,
     split: np.ndarray | None = None,
     seed: int = 0,
+    weight: np.ndarray | None = None,
 ) -> SplitData:
     """Take the rows of each split out of a labelled frame.
 
@@ -498,6 +506,8 @@ def split_rows(
         are drawn here (seeded).
     seed : int, default 0
         Seeds the stratified draws.
+    weight : array of float, optional
+        Each row's weight (a down-sampled frame), kept with its split.
 
     Returns
     -------
@@ -536,6 +546,7 @@ def split_rows(
             x=frame.loc[mask, features],
             y=y[mask],
             months=frame.loc[mask, "period"].to_numpy(),
+            w=None if weight is None else np.asarray(weight, np.float64)[mask],
         )
         if len(rows.y) == 0 or rows.y.sum() == 0:
             raise InvalidParameterError(

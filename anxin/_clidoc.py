@@ -21,6 +21,10 @@ follows its name (switches take none). Global options come before the command:
 `-v` (more log output, `-vv` debug), `-q` (errors only, for schedulers) and
 `--debug` (the full traceback of a failure, for bug reports).
 
+For machines, `validate`, `train`, `score`, `cases list`, `cases stats` and
+`cases verify` take `--json`: stdout is then one JSON document and nothing
+else (progress, warnings and errors go to stderr).
+
 ## Exit codes / 退出码
 
 | code | meaning |

@@ -58,8 +58,9 @@ def _plain(value: Any) -> Any:
 
 
 def emit(facts: dict[str, Any]) -> None:
-    """Print ``facts`` as one JSON document on stdout (UTF-8, not escaped)."""
-    typer.echo(json.dumps(_plain(facts), ensure_ascii=False, indent=2))
+    """Print ``facts`` as one line of JSON on stdout (UTF-8, not escaped), as
+    ``anxin cases list --json`` does: a log of runs is JSON Lines."""
+    typer.echo(json.dumps(_plain(facts), ensure_ascii=False))
 
 
 def validation_facts(

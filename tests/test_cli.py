@@ -202,6 +202,7 @@ def _json_out(argv: list[str], capfd: pytest.CaptureFixture[str]) -> dict[str, A
     capfd.readouterr()
     assert main([*argv, "--json"]) == 0
     out = capfd.readouterr().out
+    assert out.endswith("}\n") and out.count("\n") == 1  # one line: JSON Lines
     facts: dict[str, Any] = json.loads(out)
     return facts
 

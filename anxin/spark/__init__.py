@@ -24,14 +24,17 @@ from anxin.spark.scoring import SparkScoreResult, score
 from anxin.spark.session import spark_session
 from anxin.spark.tables import SparkTables, load_tables
 from anxin.spark.training import training_frame
+from anxin.spark.udf import RESULT_TYPE, pyfunc_udf
 from anxin.spark.validation import SparkValidation, validate
 
 __all__ = [
+    "RESULT_TYPE",
     "SparkScoreResult",
     "SparkTables",
     "SparkValidation",
     "build_features",
     "load_tables",
+    "pyfunc_udf",
     "read_scores",
     "score",
     "spark_session",

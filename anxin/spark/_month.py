@@ -34,20 +34,22 @@ from anxin.validation import QUARANTINE_COLUMNS
 __all__ = ["read_scores", "summary", "write_quarantine"]
 
 
-def read_scores(path: str | Path) -> pd.DataFrame:
+def read_scores(path: str | Path, *, flagged: bool = False) -> pd.DataFrame:
     """A month's ``scores.parquet`` (a file, or a Spark run's directory) as pandas.
 
     The region comes back as text (a partition directory's name would read
-    as a number), rows in rank order.
+    as a number), rows in rank order. With ``flagged`` only the enterprises
+    with a warning level (not ``none``) are read: what opening cases needs.
     """
     import pyarrow.dataset as ds
 
     target = Path(path)
+    where = (ds.field("risk_level") != "none") if flagged else None
     if target.is_file():
-        return pd.read_parquet(target)
+        return pd.read_parquet(target, filters=where)
     part = ds.partitioning(pa.schema([("region", pa.string())]), flavor="hive")
-    table = ds.dataset(target, format="parquet", partitioning=part).to_table()
-    frame = table.to_pandas()
+    dataset = ds.dataset(target, format="parquet", partitioning=part)
+    frame = dataset.to_table(filter=where).to_pandas()
     return frame.sort_values("rank", ignore_index=True)
 
 

@@ -53,6 +53,11 @@ class Grid:
     m0: int  # month index of the first real column
     n_months: int  # real columns
     targets: np.ndarray  # month indices to output, sorted
+    # the enterprise code of each row of the enterprises table, and that
+    # table's id column (its array): ids of other tables found in those rows
+    # by anxin.validate map to codes without hashing (enterprise_codes)
+    codes_of_rows: np.ndarray | None = None
+    rows_source: Any = None
 
     @property
     def n(self) -> int:
@@ -123,21 +128,62 @@ def distinct_and_codes(values: pd.Series) -> tuple[pa.Array, np.ndarray]:
     return enc.dictionary, codes
 
 
-def enterprise_codes(grid_ids: pa.Array, values: pd.Series, table: str) -> np.ndarray:
-    """Enterprise codes (positions in ``grid_ids``) of a column of ids."""
+#: id(a table's distinct ids) -> (weak reference to them, weak reference to the
+#: enterprises' id array, its Arrow data, the enterprises row of each distinct
+#: id or -1)
+_ROWS: dict[int, tuple[Any, Any, Any, np.ndarray]] = {}
+
+
+def remember_rows(distinct: pa.Array, enterprises: pd.Series, found: pa.Array) -> None:
+    """Remember the row of ``enterprises`` that holds each of ``distinct``.
+
+    :func:`anxin.validate` looks every table's distinct ids up among the
+    enterprises anyway (the ``known_enterprise`` rule); the features reuse the
+    rows instead of hashing a million ids again. The memory is tied to both
+    arrays: another enterprises column, or other ids, are hashed afresh.
+    """
+    key, theirs = id(distinct), enterprises.array
+    try:
+        ref = weakref.ref(distinct, lambda _: _ROWS.pop(key, None))
+        source = weakref.ref(theirs)
+    except TypeError:  # an array type without weak references: not cached
+        return
+    rows = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    _ROWS[key] = (ref, source, getattr(theirs, "_pa_array", None), rows)
+
+
+def _remembered_rows(distinct: pa.Array, grid: Grid) -> np.ndarray | None:
+    hit = _ROWS.get(id(distinct))
+    if hit is None or grid.codes_of_rows is None or hit[0]() is not distinct:
+        return None
+    source = grid.rows_source
+    same = hit[1]() is source and hit[2] is getattr(source, "_pa_array", None)
+    return hit[3] if same else None  # not if the ids were changed in place
+
+
+def enterprise_codes(grid: Grid, values: pd.Series, table: str) -> np.ndarray:
+    """Enterprise codes (positions in ``grid.ids``) of a column of ids."""
+    if grid.codes_of_rows is not None and values.array is grid.rows_source:
+        return grid.codes_of_rows  # the enterprises table itself
     distinct, codes = distinct_and_codes(values)
-    found = pc.index_in(distinct, value_set=grid_ids)
+    rows = _remembered_rows(distinct, grid)
+    if rows is not None and grid.codes_of_rows is not None:
+        lookup = np.where(rows >= 0, grid.codes_of_rows[rows], -1)
+        unknown = lookup < 0
+    else:
+        found = pc.index_in(distinct, value_set=grid.ids)
+        unknown = _nulls(found)
+        lookup = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
     used = np.bincount(codes, minlength=len(distinct)) > 0
-    if (_nulls(found) & used).any():
-        missing = distinct.filter(pa.array(_nulls(found) & used))
+    if (unknown & used).any():
+        missing = distinct.filter(pa.array(unknown & used))
         raise ContractError(
             f"{table}: enterprise_id {missing[0].as_py()!r} is not in enterprises. "
             "Run anxin.validate first and build features from report.tables.",
             table=table,
             column="enterprise_id",
         )
-    lookup = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    return lookup[codes]
+    return np.asarray(lookup, dtype=np.int64)[codes]
 
 
 def _nulls(values: pa.Array) -> np.ndarray:
@@ -176,7 +222,7 @@ def scatter(
     col = month - grid.m0 + grid.pad
     keep = (col >= grid.pad) & (col < grid.width)
     every = bool(keep.all())
-    codes = enterprise_codes(grid.ids, frame["enterprise_id"], table)
+    codes = enterprise_codes(grid, frame["enterprise_id"], table)
     flat = (codes if every else codes[keep]) * grid.width + col[keep]
     present.ravel()[flat] = True
     for c in columns:
@@ -369,8 +415,12 @@ def window(
     when ``tables`` hold only some of its enterprises (one bucket of a
     cluster run): the grid then starts where the whole extract's would.
     """
-    ids = arrow_str(tables.enterprises["enterprise_id"])
-    ids = ids.take(pc.sort_indices(ids))
+    column = tables.enterprises["enterprise_id"]
+    unsorted = arrow_str(column)
+    order = pc.sort_indices(unsorted)
+    ids = unsorted.take(order)
+    codes_of_rows = np.empty(len(ids), dtype=np.int64)
+    codes_of_rows[order.to_numpy()] = np.arange(len(ids))
     if len(pc.unique(ids)) != len(ids):
         raise ContractError(
             "enterprises: enterprise_id is not unique. Run anxin.validate first "
@@ -385,7 +435,9 @@ def window(
     lo, hi = (_calendar.to_index(p) for p in bounds)
     targets = parse_months(as_of)
     if targets is None:
-        return Grid(ids, lo, hi - lo + 1, np.arange(lo, hi + 1))
+        return Grid(
+            ids, lo, hi - lo + 1, np.arange(lo, hi + 1), codes_of_rows, column.array
+        )
     outside = [t for t in targets if not lo <= t <= hi]
     if outside:
         raise InvalidParameterError(
@@ -396,7 +448,14 @@ def window(
             value=_calendar.to_period(outside[0]),
         )
     start = max(lo, targets[0] - LOOKBACK)
-    return Grid(ids, start, targets[-1] - start + 1, np.asarray(targets))
+    return Grid(
+        ids,
+        start,
+        targets[-1] - start + 1,
+        np.asarray(targets),
+        codes_of_rows,
+        column.array,
+    )
 
 
 def event_months(tables: Tables, g: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -404,7 +463,7 @@ def event_months(tables: Tables, g: Grid) -> tuple[np.ndarray, np.ndarray, np.nd
     if events is None or events.empty:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0)
-    code = enterprise_codes(g.ids, events["enterprise_id"], "events")
+    code = enterprise_codes(g, events["enterprise_id"], "events")
     month = period_index(events["period"])
     workers = pd.to_numeric(events["workers_affected"]).to_numpy(dtype=np.float64)
     return code, month, workers

@@ -316,7 +316,7 @@ def _complaints_history_profile(c: _Chunk) -> dict[str, np.ndarray]:
 def _static(tables: Tables, g: Grid) -> tuple[dict[str, np.ndarray], list[pd.Index]]:
     """Per-enterprise facts in code order, and the categorical levels."""
     ent = tables.enterprises
-    code = enterprise_codes(g.ids, ent["enterprise_id"], "enterprises")
+    code = enterprise_codes(g, ent["enterprise_id"], "enterprises")
     out: dict[str, np.ndarray] = {}
     est = pd.to_datetime(ent["established"])
     months = (est.dt.year * 12 + est.dt.month - 1).to_numpy(

@@ -47,6 +47,7 @@ from anxin._arrow_contract import (
 from anxin._checks import MONTH_REGEX, arrow_text
 from anxin._contract_errors import check_columns, no_rows_error, no_valid_rows_error
 from anxin._csv import raw_lines
+from anxin._grid import remember_rows
 from anxin._params import available_cores
 from anxin.config import get_config
 from anxin.exceptions import ContractError
@@ -266,6 +267,7 @@ class _Context:
 
     last_period: str | None
     known_ids: pa.Array | None = None  # valid enterprise ids
+    known_column: pd.Series | None = None  # the same, as the clean table holds them
     established: pa.Array | None = None  # their establishment month (index)
 
 
@@ -291,6 +293,8 @@ def _cross_table(name: str, checked: Checked, ctx: _Context) -> list[Breach]:
     # on distinct codes, mapped back to the rows
     ids = checked.encoded["enterprise_id"]
     pos = pc.index_in(ids.distinct, value_set=ctx.known_ids)
+    if ctx.known_column is not None:  # the features reuse these rows
+        remember_rows(ids.distinct, ctx.known_column, pos)
     known = flags(pc.is_valid(pos))
     add("enterprise_id", "known_enterprise", ~ids.per_row(known, null=True))
     if "period" in checked.encoded and ctx.established is not None:
@@ -459,6 +463,7 @@ def _validate(tables: Tables, ctx: _Context, *, strict: bool) -> ValidationRepor
     first = _one_table(tables, "enterprises", ctx, strict)
     good = first.good
     ctx.known_ids = arrow_text(pa.Array.from_pandas(good["enterprise_id"]))
+    ctx.known_column = good["enterprise_id"]
     est = pd.DatetimeIndex(good["established"])
     ctx.established = pa.array(est.year * 12 + est.month - 1, pa.int64())
     # the other tables only need the enterprises: check them side by side

@@ -269,3 +269,27 @@ def test_features_beat_raw_values_out_of_time(model_world: Tables) -> None:
     ap_features = fit_ap([c for c in CATALOGUE])
     ap_raw = fit_ap(raw_cols)
     assert ap_features > ap_raw
+
+
+def test_features_from_validate_equal_features_from_fresh_columns() -> None:
+    # anxin.validate hands the features its enterprise codes and rows; fresh
+    # copies of the columns are hashed from scratch: the same features
+    dirty = anxin.synth(n_enterprises=1500, n_months=16, seed=5, dirty=True).tables
+    clean = anxin.validate(dirty).tables
+    fresh = Tables(**{name: frame.copy(deep=True) for name, frame in clean.items()})
+    pd.testing.assert_frame_equal(
+        build_features(clean, as_of=clean.last_period()),
+        build_features(fresh, as_of=fresh.last_period()),
+        check_exact=True,
+    )
+
+
+def test_ids_changed_in_place_after_validate_are_not_missed() -> None:
+    clean = anxin.validate(anxin.synth(n_enterprises=300, n_months=14, seed=6).tables)
+    tables = clean.tables
+    build_features(tables)  # codes and rows remembered
+    ids = tables.enterprises["enterprise_id"]
+    tables.enterprises.loc[0, "enterprise_id"] = "91110000600037341L"
+    assert ids.iloc[0] != tables.enterprises["enterprise_id"].iloc[0]
+    with pytest.raises(anxin.ContractError, match="is not in enterprises"):
+        build_features(tables)

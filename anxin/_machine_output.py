@@ -95,8 +95,18 @@ def training_facts(result: Any) -> dict[str, Any]:
         "periods": result.periods,
         "best_iteration": result.best_iteration,
         "metrics": result.metrics,
-        "test": result.comparison.to_dict("index"),
+        "test": {
+            model: {k: _count(k, v) for k, v in row.items()}
+            for model, row in result.comparison.to_dict("index").items()
+        },
     }
+
+
+def _count(key: str, value: Any) -> Any:
+    """Counts as whole numbers (the comparison table holds them as floats)."""
+    if key in ("rows", "positives") and isinstance(value, float) and value == value:
+        return int(value)
+    return value
 
 
 def scoring_facts(result: Any) -> dict[str, Any]:

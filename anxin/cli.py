@@ -89,9 +89,9 @@ def _show_warning(
 
 
 def _setup_logging(verbose: int = 0, quiet: bool = False) -> None:
+    console.quiet = quiet  # per call: main() may run again in one process
     if quiet:
         level = logging.ERROR
-        console.quiet = True
     else:
         level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     root = logging.getLogger("anxin")

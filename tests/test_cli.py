@@ -231,6 +231,7 @@ def test_validate_train_and_score_print_json_for_machines(
     assert set(trained["aliases"]) == {"challenger", "champion"}
     assert trained["metrics"]["test_ap"] == pytest.approx(run.data.metrics["test_ap"])
     assert trained["test"]["model"]["positives"] > 0
+    assert isinstance(trained["test"]["model"]["rows"], int)  # a count, not 2732.0
     assert trained["splits"]["train"][1] < trained["splits"]["test"][0]
 
     scored = _json_out(
@@ -247,3 +248,12 @@ def test_validate_train_and_score_print_json_for_machines(
     summary = json.loads((month / "summary.json").read_text("utf-8"))
     assert {k: scored[k] for k in summary} == summary
     assert MlflowClient(uri).get_run(scored["run_id"]).info.status == "FINISHED"
+
+
+def test_quiet_holds_for_its_own_call_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["-q", "synth", str(tmp_path / "a"), "-n", "50", "-m", "3"]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["synth", str(tmp_path / "b"), "-n", "50", "-m", "3"]) == 0
+    assert "50" in capsys.readouterr().out  # the next call speaks again

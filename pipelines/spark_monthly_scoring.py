@@ -16,7 +16,7 @@ driver and the executors share -- NFS, or HDFS mounted on every node)::
     spark-submit --master yarn --deploy-mode client \\
       --driver-memory 4g \\
       --num-executors 20 --executor-cores 4 --executor-memory 8g \\
-      --conf spark.executor.memoryOverhead=8g \\
+      --conf spark.executor.memoryOverhead=4g \\
       --conf spark.sql.shuffle.partitions=800 \\
       --conf spark.pyspark.python=/srv/anxin/.venv/bin/python \\
       --conf spark.pyspark.driver.python=/srv/anxin/.venv/bin/python \\
@@ -30,8 +30,8 @@ Settings it needs:
   one with ``--archives anxin-venv.tar.gz#venv`` and ``./venv/bin/python``);
   Java 17;
 * ``spark.executor.memoryOverhead``: the pandas work of a bucket runs in the
-  Python workers, outside the JVM heap -- about 1.6 GB per concurrent task
-  at the default 50,000 enterprises per bucket (docs/scale.md);
+  Python workers, outside the JVM heap -- about 0.7 GB per concurrent task
+  at the default 12,500 enterprises per bucket (docs/scale.md);
 * anxin's session settings (UTC, Arrow, anxin's Python daemon) are set by
   :func:`anxin.spark.spark_session` when it creates the session here.
 

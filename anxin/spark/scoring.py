@@ -262,7 +262,7 @@ def score(
     as_of, model, policy, explain, top_k, log, tracking_uri, step, lock_timeout
         As for :func:`anxin.score_month`.
     buckets : int, optional
-        Enterprise-hash buckets; default one per 50,000 enterprises.
+        Enterprise-hash buckets; default one per 12,500 enterprises.
     spark : SparkSession, optional
         Default: the active session, else a local one.
 

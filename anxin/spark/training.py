@@ -72,7 +72,7 @@ def training_frame(
     seed : int, default 0
         Seeds which negatives are kept.
     buckets : int, optional
-        Enterprise-hash buckets; default one per 50,000 enterprises.
+        Enterprise-hash buckets; default one per 12,500 enterprises.
     work_dir : str or Path, optional
         Where the validated rows are kept while the frame is built (deleted
         after); default Spark's cache.

@@ -258,6 +258,15 @@ _FEATURES: list[Feature] = [
         missing_en="Wages not paid in full in any of the last 12 months",
     ),
     _f(
+        "wage_shortfall_vs_own_12m",
+        "wages",
+        "当月是否工资未足额发放 (1/0) 减去本企业前12个月的未足额月份占比",
+        "Wages short-paid this month (1/0) minus its own 12-month share",
+        "ratio",
+        "当月工资发放偏离本企业常态：未足额发放频率较前12个月{dir_zh}{pct}",
+        "Wage short-payment {dir_en} {pct} against its own 12-month rate",
+    ),
+    _f(
         "pay_delay_days",
         "wages",
         "工资延迟发放天数",
@@ -295,6 +304,16 @@ _FEATURES: list[Feature] = [
         "months",
         "近6个月有{value:.0f}个月工资延迟超过30天",
         "Pay over 30 days late in {value:.0f} of the last 6 months",
+        missing="not_applicable",
+    ),
+    _f(
+        "pay_delay_vs_own_12m",
+        "wages",
+        "当月工资延迟天数减去本企业前12个月平均延迟天数",
+        "Days paid late this month minus its own mean of the previous 12 months",
+        "days",
+        "工资延迟天数较本企业前12个月平均{value:+.0f}天",
+        "Pay delay {value:+.0f} days against its own 12-month mean",
         missing="not_applicable",
     ),
     _f(
@@ -373,6 +392,15 @@ _FEATURES: list[Feature] = [
         missing="never",
         missing_zh="近12个月社保从未足额缴纳",
         missing_en="Social insurance not paid in full in any of the last 12 months",
+    ),
+    _f(
+        "si_gap_vs_own_12m",
+        "social_insurance",
+        "当月是否社保欠缴 (1/0) 减去本企业前12个月的欠缴月份占比",
+        "Social insurance underpaid this month (1/0) minus its own 12-month share",
+        "ratio",
+        "当月社保缴纳偏离本企业常态：欠缴频率较前12个月{dir_zh}{pct}",
+        "Social insurance underpayment {dir_en} {pct} against its own 12-month rate",
     ),
     _chg(
         "si_paid_chg_3m", "social_insurance", "社保实缴金额", "social insurance paid", 3
@@ -534,6 +562,15 @@ _FEATURES: list[Feature] = [
     _count("complaints_3m", "complaints", "投诉举报", "Complaints", 3),
     _count("complaints_6m", "complaints", "投诉举报", "Complaints", 6),
     _count("complaints_12m", "complaints", "投诉举报", "Complaints", 12),
+    _f(
+        "complaints_vs_own_12m",
+        "complaints",
+        "当月投诉举报件数减去本企业前12个月月均件数",
+        "Complaints this month minus its own monthly mean of the previous 12",
+        "count",
+        "当月投诉举报较本企业前12个月月均{value:+.1f}件",
+        "Complaints this month {value:+.1f} against its own 12-month mean",
+    ),
     # litigation --------------------------------------------------------------
     _count("lawsuits_3m", "litigation", "新增劳动争议/诉讼", "New labour disputes", 3),
     _count("lawsuits_6m", "litigation", "新增劳动争议/诉讼", "New labour disputes", 6),

@@ -196,15 +196,18 @@ def _wages(c: _Chunk) -> dict[str, np.ndarray]:
     f["wage_shortfall_share"] = view(shortfall, 0)
     f["wage_shortfall_mean_3m"] = Win(g, shortfall, (3,), counts=c.on_payroll).mean(3)
     short_months = np.where(active, short_flag, np.nan)
-    f["wage_shortfall_months_6m"] = Win(
-        g, short_months, (6,), counts=c.on_payroll, integer=True
-    ).sum(6)
+    w_short = Win(g, short_months, (6, 13), counts=c.on_payroll, integer=True)
+    f["wage_shortfall_months_6m"] = w_short.sum(6)
+    # the month against the enterprise's own norm: a leading signal reads
+    # louder from a firm that usually pays in full
+    f["wage_shortfall_vs_own_12m"] = w_short.now - w_short.mean_before(12)
     f["wage_shortfall_streak"] = streak(g, short_flag, c.active_now)
     f["months_since_full_wages"] = since(g, active & ~short_flag)
     f["pay_delay_days"] = view(delay, 0)
     f["pay_delay_max_3m"] = rolling_max(g, delay, 3)
-    w_delay = Win(g, delay, (6,))
+    w_delay = Win(g, delay, (6, 13))
     f["pay_delay_mean_6m"] = w_delay.mean(6)
+    f["pay_delay_vs_own_12m"] = w_delay.now - w_delay.mean_before(12)
     delay30 = np.where(np.isnan(delay), np.nan, delay > 30)
     f["pay_delay_months_over30_6m"] = Win(
         g, delay30, (6,), counts=w_delay.counts, integer=True
@@ -226,12 +229,13 @@ def _social_insurance(c: _Chunk) -> dict[str, np.ndarray]:
     w_gap = Win(
         g,
         np.where(active, gap_flag, np.nan),
-        (3, 6, 12),
+        (3, 6, 12, 13),
         counts=c.on_payroll,
         integer=True,
     )
     for k in (3, 6, 12):
         f[f"si_gap_months_{k}m"] = w_gap.sum(k)
+    f["si_gap_vs_own_12m"] = w_gap.now - w_gap.mean_before(12)
     f["si_gap_streak"] = streak(g, gap_flag, c.active_now)
     f["months_since_full_si"] = since(g, active & ~gap_flag)
     f["si_paid_chg_3m"] = chg(g, si_paid, 3)
@@ -289,8 +293,9 @@ def _electricity(c: _Chunk) -> dict[str, np.ndarray]:
 def _complaints_history_profile(c: _Chunk) -> dict[str, np.ndarray]:
     g, x, view, st = c.g, c.x, c.g.view, c.st
     f: dict[str, np.ndarray] = {}
-    w_c = Win(g, x["complaints"], (3, 6, 12), integer=True)
+    w_c = Win(g, x["complaints"], (3, 6, 12, 13), integer=True)
     f["complaints_1m"] = w_c.now
+    f["complaints_vs_own_12m"] = w_c.now - w_c.mean_before(12)
     for k in (3, 6, 12):
         f[f"complaints_{k}m"] = w_c.sum(k)
     w_l = Win(g, x["lawsuits"], (3, 6, 12), integer=True)

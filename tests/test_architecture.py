@@ -27,8 +27,8 @@ PACKAGE = ROOT / "anxin"
 
 #: Modules allowed over MAX_MODULE_LINES, with the reason.
 LONG_MODULES = {
-    # a table of ~70 features with bilingual reason templates: data, not logic
-    "anxin.catalogue": 760,
+    # a table of ~80 features with bilingual reason templates: data, not logic
+    "anxin.catalogue": 770,
     # the commands' option declarations; new commands go to modules of their
     # own (anxin.cases.cli, anxin._compare_cli): split it into a package next
     "anxin.cli": 605,

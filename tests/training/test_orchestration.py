@@ -18,7 +18,7 @@ from .helpers import CADENCES, own_frame
 
 #: The option groups of train, in signature and docstring order.
 GROUPS = [
-    ["entity", "period", "freq", "label", "baseline", "catalogue"],
+    ["entity", "period", "freq", "label", "baseline", "weight", "catalogue"],
     ["horizon", "valid_periods", "test_periods", "splits"],
     [
         "params",
@@ -66,6 +66,7 @@ def test_defaults_are_those_callers_rely_on() -> None:
         "freq": None,
         "label": "label",
         "baseline": None,
+        "weight": None,
         "catalogue": None,
         "horizon": None,
         "valid_periods": None,

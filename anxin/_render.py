@@ -205,6 +205,7 @@ class steps:
     #: The steps of a scoring run, in order (a bar needs its total up front).
     SCORING = (
         "load model",
+        "read tables",
         "validate",
         "features",
         "predict",

@@ -298,8 +298,11 @@ def score_month(
     with contextlib.ExitStack() as held:
         if as_of is not None:  # one run of the month at a time from here on
             held.enter_context(month_lock(out_dir, as_of, timeout=wait))
+        say("read tables")
+        raw = load_tables(data_dir, encoding=encoding)
         say("validate")
-        report = validate(load_tables(data_dir, encoding=encoding))
+        report = validate(raw)
+        del raw  # the report's tables are what the month needs
         tables = report.tables
         month = as_of or tables.last_period()
         if month is None:

@@ -71,6 +71,7 @@ def test_piped_output_is_never_cut_short(
     # reasons appear whole, in both languages, and every step has its line
     score = outputs["score"]
     assert "Top warnings / 重点预警企业" in score
-    for i, step in enumerate(("load model", "validate", "features"), start=1):
-        assert f"step {i}/9 {step}:" in score
+    steps = ("load model", "read tables", "validate", "features")
+    for i, step in enumerate(steps, start=1):
+        assert f"step {i}/10 {step}:" in score
     assert "recall" in outputs["train"]

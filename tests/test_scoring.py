@@ -65,6 +65,9 @@ def test_outputs(
     alert = scores[scores["risk_level"] != "none"].iloc[0]
     assert len(alert["reasons"]) >= 1 and alert["reasons"][0]["text_zh"]
     assert summary["quarantine"]["rows"] == 0
+    # reading the files and checking them are timed apart, then each step
+    steps = ["load model", "read tables", "validate", "features", "predict"]
+    assert list(summary["timings"])[:5] == steps
     drift = summary["drift"]
     assert np.isfinite(drift["psi_score"])
     # the same world the model was trained on: nothing to act on, and said so

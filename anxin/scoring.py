@@ -55,6 +55,7 @@ from anxin.validation import ValidationReport, validate
 
 __all__ = [
     "ScoreResult",
+    "StepClock",
     "begin_month",
     "commit_month",
     "log_scoring",
@@ -201,14 +202,19 @@ def commit_month(out_dir: Path, as_of: str, tmp: Path) -> Path:
     return final
 
 
-class _Steps:
-    """Times each named step and passes the name on (to a progress display)."""
+class StepClock:
+    """Times each named step and passes the name on (to a progress display).
+
+    ``timings`` holds the seconds of each finished step; ``t0`` is when the
+    clock started. :func:`score_month` and :func:`anxin.spark.score` time
+    their steps with it.
+    """
 
     def __init__(self, step: Step | None) -> None:
         self.step = step
         self.timings: dict[str, float] = {}
         self._name = ""
-        self._start = time.perf_counter()
+        self.t0 = self._start = time.perf_counter()
 
     def __call__(self, name: str) -> None:
         now = time.perf_counter()
@@ -291,7 +297,7 @@ def score_month(
     t0 = time.perf_counter()
     jobs = resolve_n_jobs(n_jobs, "score_month")
     wait = _lock_timeout(lock_timeout, "score_month")
-    say = _Steps(step)
+    say = StepClock(step)
 
     say("load model")  # first: a missing model fails before any data is read
     m = load_model(model, tracking_uri=tracking_uri)

@@ -53,18 +53,9 @@ def score(config: jobs.ScoreJobConfig) -> jobs.Outcome:
             log=s.log,
             tracking_uri=s.tracking_uri,
         )
+    jobs.log_month(result, logger)
     r = result.summary
     quarantined, drift = r["quarantine"]["rows"], r["drift"]
-    if quarantined:
-        logger.warning(
-            "%d rows quarantined (隔离) by validation: %s; see %s",
-            quarantined,
-            r["quarantine"]["by_table"],
-            result.out_dir / "quarantine.csv",
-        )
-    logger.info(
-        "wrote %s: %d enterprises, levels %s", result.out_dir, r["scored"], r["levels"]
-    )
     cases = None
     if config.cases is not None:
         with anxin.CaseStore(config.cases.resolved_url) as store:

@@ -380,3 +380,29 @@ def test_under_mlflow_run_the_job_is_detached_and_recorded(
     data = client.get_run(run_id).data
     assert (data.tags["anxin_job"], data.tags["anxin_exit_code"]) == ("echo", "0")
     assert data.metrics == {"scored": 3.0}
+
+
+def test_log_month_names_the_quarantine_and_the_output(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Month:  # what score_month and anxin.spark.score return, in short
+        out_dir = tmp_path / "as_of=2026-06"
+        summary = {  # noqa: RUF012
+            "quarantine": {"rows": 3, "by_table": {"payroll": 3}},
+            "scored": 10,
+            "levels": {"red": 1},
+        }
+
+    log = logging.getLogger("pipelines.test")
+    with caplog.at_level(logging.INFO, logger="pipelines.test"):
+        jobs.log_month(Month(), log)
+    warning, info = caplog.records
+    assert warning.levelno == logging.WARNING
+    assert "3 rows quarantined" in warning.getMessage()
+    assert str(tmp_path / "as_of=2026-06" / "quarantine.csv") in warning.getMessage()
+    assert info.getMessage().startswith(f"wrote {tmp_path / 'as_of=2026-06'}: 10 ")
+    Month.summary["quarantine"]["rows"] = 0
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="pipelines.test"):
+        jobs.log_month(Month(), log)
+    assert [r.levelno for r in caplog.records] == [logging.INFO]  # no warning

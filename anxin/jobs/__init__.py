@@ -40,6 +40,7 @@ from anxin.jobs._config import (
 )
 from anxin.jobs._runner import (
     Outcome,
+    log_month,
     main,
     report_drift,
     run_job,
@@ -56,6 +57,7 @@ __all__ = [
     "ScoreConfig",
     "ScoreJobConfig",
     "load_config",
+    "log_month",
     "main",
     "report_drift",
     "resolve_as_of",

@@ -84,6 +84,23 @@ def report_drift(log: logging.Logger) -> Iterator[None]:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
+def log_month(result: Any, log: logging.Logger) -> None:
+    """Log what a scored month holds: the quarantined rows (a warning naming
+    the tables and the report) and the output directory with its levels."""
+    r = result.summary
+    quarantined = r["quarantine"]["rows"]
+    if quarantined:
+        log.warning(
+            "%d rows quarantined (隔离) by validation: %s; see %s",
+            quarantined,
+            r["quarantine"]["by_table"],
+            result.out_dir / "quarantine.csv",
+        )
+    log.info(
+        "wrote %s: %d enterprises, levels %s", result.out_dir, r["scored"], r["levels"]
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class Outcome:
     """What a job returns.

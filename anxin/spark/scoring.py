@@ -38,7 +38,7 @@ from anxin.levels import LevelPolicy
 from anxin.prediction import PREDICT_COLUMNS, as_policy, load_model
 from anxin.reasons import attach_reasons, check_explain
 from anxin.schemas import LEVELS, TABLE_NAMES
-from anxin.scoring import begin_month, commit_month, log_scoring
+from anxin.scoring import StepClock, begin_month, commit_month, log_scoring
 from anxin.spark._bundle import ModelFiles, ship
 from anxin.spark._compat import (
     arrow_schema,
@@ -215,21 +215,6 @@ def _finish(scored: DataFrame, policy: LevelPolicy, task: _Finish) -> DataFrame:
     return scored.join(ranks, "enterprise_id").mapInArrow(run, SCORES_SCHEMA)
 
 
-class _Clock:
-    def __init__(self, step: Callable[[str], None] | None) -> None:
-        self.step, self.t0 = step, time.perf_counter()
-        self.timings: dict[str, float] = {}
-        self.name, self.start = "", self.t0
-
-    def __call__(self, name: str) -> None:
-        now = time.perf_counter()
-        if self.name:
-            self.timings[self.name] = round(now - self.start, 2)
-        self.name, self.start = name, now
-        if self.step is not None:
-            self.step(name)
-
-
 # long: the steps of a scoring run, in order, as score_month reads them
 def score(
     source: str | Path | Mapping[str, str] | SparkTables,
@@ -280,7 +265,7 @@ def score(
     if as_of is not None:
         check_month("as_of", as_of, "anxin.spark.score")
     check_explain(explain)
-    say = _Clock(step)
+    say = StepClock(step)
     say("load model")
     m = load_model(model, tracking_uri=tracking_uri)
     active = as_policy(policy) or m.policy

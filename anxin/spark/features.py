@@ -1,6 +1,7 @@
 """Features on Spark: each bucket's enterprises by :mod:`anxin.features`.
 
-A bucket holds every valid row of its enterprises; what their features need
+A bucket's task reads every valid row of its enterprises from the files its
+validation task wrote (:mod:`anxin.spark.validation`); what their features need
 from the others -- the extract's payroll months and the peer means of each
 industry and region -- comes from :meth:`SparkValidation.population`, summed
 exactly over all buckets. Each row therefore equals the row
@@ -10,13 +11,13 @@ exactly over all buckets. Each row therefore equals the row
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from anxin._peers import Population
@@ -24,10 +25,10 @@ from anxin.catalogue import CATALOGUE
 from anxin.features import build_features_part
 from anxin.labels import build_labels
 from anxin.schemas import TABLE_NAMES
+from anxin.spark._buckets import read_part
 from anxin.spark._bundle import ModelFiles
 from anxin.spark._compat import arrow_schema, arrow_to_frame, frame_to_arrow, quiet_logs
-from anxin.spark._pack import BUCKET, KIND, Layout
-from anxin.spark.validation import SparkValidation
+from anxin.spark.validation import SparkValidation, contract_schema
 from anxin.tables import Tables
 
 __all__ = ["build_features", "feature_schema"]
@@ -76,7 +77,7 @@ def keep_negative(
 class FeatureBucket:
     """What one bucket's task runs: features, and a score or labels."""
 
-    layout: Layout
+    root: str
     present: tuple[str, ...]
     as_of: str | None
     population: Population
@@ -84,17 +85,25 @@ class FeatureBucket:
     model: ModelFiles | None = None
     sampling: Sampling | None = None
 
-    def tables(self, table: pa.Table) -> Tables:
-        parts = self.layout.split(table)
+    def tables(self, bucket: int) -> Tables:
+        """The bucket's valid rows, as one machine's validated tables."""
         frames: dict[str, Any] = dict.fromkeys(TABLE_NAMES)
         for name in self.present:
-            frames[name] = arrow_to_frame(parts[f"valid:{name}"])
+            schema = arrow_schema(contract_schema(name))
+            part = read_part(self.root, f"valid/{name}", bucket, schema)
+            frames[name] = arrow_to_frame(part)
         return Tables(**frames)
 
-    def __call__(self, key: tuple[Any, ...], table: pa.Table) -> pa.Table:
+    def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         quiet_logs()
+        for batch in batches:
+            for bucket in batch.column(0).to_pylist():
+                yield from self.bucket(int(bucket)).to_batches()
+
+    def bucket(self, bucket: int) -> pa.Table:
+        """Features (and a score or labels) of one bucket's enterprises."""
         target = arrow_schema(self.schema)
-        tables = self.tables(table)
+        tables = self.tables(bucket)
         periods = tables.payroll["period"]
         if self.as_of is not None and not (periods == self.as_of).any():
             return target.empty_table()  # none of these enterprises is active
@@ -136,14 +145,13 @@ class FeatureBucket:
 
 def run_buckets(validation: SparkValidation, task: FeatureBucket) -> DataFrame:
     """``task`` over every bucket of the validation's valid rows."""
-    kinds = [validation.layout.kinds.index(f"valid:{n}") for n in task.present]
-    valid = validation.packed.where(F.col(KIND).isin(kinds))
+    n = validation.buckets
 
-    def run(key: tuple[Any, ...], table: pa.Table) -> pa.Table:
-        return task(key, table)
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        return task(batches)
 
-    grouped = valid.repartition(validation.buckets, BUCKET).groupBy(BUCKET)
-    return grouped.applyInArrow(run, task.schema)
+    ids = validation.spark.range(0, n, 1, n)
+    return ids.mapInArrow(run, task.schema)
 
 
 def build_features(
@@ -167,6 +175,6 @@ def build_features(
     """
     present = tuple(n for n in TABLE_NAMES if n in validation.rows_in)
     task = FeatureBucket(
-        validation.layout, present, as_of, validation.population(), feature_schema()
+        validation.root, present, as_of, validation.population(), feature_schema()
     )
     return run_buckets(validation, task)

@@ -297,7 +297,7 @@ def score(
         files = ship(spark, m)
         present = tuple(n for n in TABLE_NAMES if n in validation.rows_in)
         task = FeatureBucket(
-            validation.layout,
+            validation.root,
             present,
             month,
             population,

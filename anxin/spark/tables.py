@@ -22,10 +22,19 @@ from anxin.exceptions import ContractError
 from anxin.schemas import REQUIRED_TABLES, TABLE_NAMES
 from anxin.spark.session import spark_session
 
-__all__ = ["SOURCE_ROW", "SparkTables", "bucket_of", "load_tables", "row_numbers"]
+__all__ = [
+    "BUCKET",
+    "SOURCE_ROW",
+    "SparkTables",
+    "load_tables",
+    "quoted",
+    "row_numbers",
+]
 
 #: Column with each row's 1-based place in its table as read.
 SOURCE_ROW = "_source_row"
+#: Column with a row's enterprise-hash bucket (:mod:`anxin.spark._buckets`).
+BUCKET = "_bucket"
 _ID_BITS = 33  # monotonically_increasing_id: partition << 33 | row in partition
 
 
@@ -64,10 +73,9 @@ class SparkTables:
         return [c for c in self.frames[name].columns if c != SOURCE_ROW]
 
 
-def bucket_of(buckets: int) -> Column:
-    """The enterprise-hash bucket of a row (all of an enterprise's rows share it)."""
-    key = F.coalesce(F.col("enterprise_id").cast("string"), F.lit(""))
-    return F.pmod(F.xxhash64(key), F.lit(buckets)).cast("int")
+def quoted(name: str) -> Column:
+    """A column by its exact name (dots, spaces and backticks included)."""
+    return F.col("`" + name.replace("`", "``") + "`")
 
 
 def row_numbers(df: DataFrame, column: str) -> DataFrame:

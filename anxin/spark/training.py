@@ -124,7 +124,7 @@ def training_frame(
             horizon, population.last_period, float(negatives), keep_from, seed
         )
         task = FeatureBucket(
-            validation.layout,
+            validation.root,
             tuple(n for n in TABLE_NAMES if n in validation.rows_in),
             None,
             population,

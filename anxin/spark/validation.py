@@ -1,29 +1,40 @@
 """The contract on Spark: every bucket of enterprises validated by
 :func:`anxin.validation.validate_part`, the same code one machine runs.
 
-Rows are sent to buckets by a hash of their enterprise code, so every row of
-an enterprise -- its enterprises row and all its monthly rows -- is in one
-bucket: that shuffle is the join the cross-table rules need
-(``known_enterprise``, ``period_not_before_established``), and the repeated
-keys of ``duplicate_key`` meet there too. The one figure a bucket cannot
-know, the extract's last payroll month (``established_not_after_last_period``),
-is computed once by Spark and handed to every bucket. Rules, rule codes,
-report columns and messages are therefore one machine's; ``source_row`` is
-the row's place in its table as read (see :mod:`anxin.spark.tables`).
+Rows are sent to buckets by a hash of their enterprise code
+(:mod:`anxin.spark._buckets`), so every row of an enterprise -- its
+enterprises row and all its monthly rows -- is in one bucket: that is the
+join the cross-table rules need (``known_enterprise``,
+``period_not_before_established``), and the repeated keys of
+``duplicate_key`` meet there too. The one figure a bucket cannot know, the
+extract's last payroll month (``established_not_after_last_period``), is
+found while the rows are scattered and handed to every bucket. Rules, rule
+codes, report columns and messages are therefore one machine's;
+``source_row`` is the row's place in its table as read (see
+:mod:`anxin.spark.tables`).
+
+Each bucket's outcome is written by its task as Parquet under the work
+directory (``valid/NAME``, ``rejected/NAME``, ``quarantine``, ``peers``,
+one file per bucket): the feature step reads a bucket's valid rows from
+there directly, and Spark reads each kind as one table.
 """
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import logging
 import math
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from pyspark import StorageLevel
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -32,6 +43,7 @@ from anxin._peers import Population
 from anxin.config import config_context, get_config
 from anxin.features import peer_totals
 from anxin.schemas import REQUIRED_TABLES, SCHEMAS, TABLE_NAMES
+from anxin.spark._buckets import Scatter, read_bucket, write_part
 from anxin.spark._compat import arrow_schema as arrow_of
 from anxin.spark._compat import (
     arrow_to_frame,
@@ -40,8 +52,7 @@ from anxin.spark._compat import (
     quiet_logs,
     spark_type,
 )
-from anxin.spark._pack import BUCKET, KIND, Layout, quoted
-from anxin.spark.tables import SOURCE_ROW, SparkTables, bucket_of
+from anxin.spark.tables import BUCKET, SOURCE_ROW, SparkTables, quoted
 from anxin.tables import Tables
 from anxin.validation import QUARANTINE_COLUMNS, last_period_of, validate_part
 
@@ -85,67 +96,121 @@ def contract_schema(name: str) -> T.StructType:
     )
 
 
+_SCATTERED = T.StructType(
+    [
+        T.StructField("table", T.StringType()),
+        T.StructField("bucket", T.IntegerType()),
+        T.StructField("rows", T.LongType()),
+        T.StructField("period", T.StringType()),
+    ]
+)
+
+
+#: What each bucket's validation task reports to the driver.
+_COUNTS = T.StructType(
+    [
+        T.StructField("bucket", T.IntegerType()),
+        T.StructField("table", T.StringType()),
+        T.StructField("valid", T.LongType()),
+        T.StructField("rejected", T.LongType()),
+        T.StructField("first", T.StringType()),
+        T.StructField("last", T.StringType()),
+    ]
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class _ValidateBucket:
-    """What one bucket's task runs (shipped to the executors)."""
+    """What one bucket's task runs (shipped to the executors): read the
+    bucket's rows from the scatter files, validate them with one machine's
+    code, write the parts under ``root`` (:func:`write_part`)."""
 
-    inputs: Layout
-    outputs: Layout
-    present: tuple[str, ...]
+    inputs: dict[str, pa.Schema]
+    scattered: str
+    root: str
     last_period: str | None
     today: str
     period_floor: str
-    peers: bool
 
-    def __call__(self, key: tuple[Any, ...], table: pa.Table) -> pa.Table:
+    def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         quiet_logs()
-        bucket = int(key[0].as_py())
-        parts = self.inputs.split(table)
+        for batch in batches:
+            for bucket in batch.column(0).to_pylist():
+                yield self.bucket(int(bucket))
+
+    # long: one bucket's validation, then each part written in its place
+    def bucket(self, bucket: int) -> pa.RecordBatch:
         frames: dict[str, pd.DataFrame | None] = dict.fromkeys(TABLE_NAMES)
         rows: dict[str, pa.Table] = {}
-        for name in self.present:
-            rows[name] = parts[name].sort_by(SOURCE_ROW)
+        for name, schema in self.inputs.items():
+            read = read_bucket(self.scattered, bucket, name, schema)
+            rows[name] = read.sort_by(SOURCE_ROW)
             frames[name] = arrow_to_frame(rows[name].drop_columns([SOURCE_ROW]))
         with config_context(today=self.today, period_floor=self.period_floor):
             report = validate_part(Tables(**frames), last_period=self.last_period)  # type: ignore[arg-type]
-        out: dict[str, pa.Table] = {}
         quarantine = report.quarantine.copy()
-        for name in self.present:
+        counts: dict[str, list[Any]] = {c: [] for c in _COUNTS.fieldNames()}
+        for name in self.inputs:
             order = rows[name].column(SOURCE_ROW).to_numpy()
             valid = report.tables[name]
             assert valid is not None
-            schema = self.outputs.schemas[f"valid:{name}"]
-            out[f"valid:{name}"] = frame_to_arrow(
-                valid[schema.fieldNames()], arrow_of(schema)
+            schema = contract_schema(name)
+            write_part(
+                self.root,
+                f"valid/{name}",
+                bucket,
+                frame_to_arrow(valid[schema.fieldNames()], arrow_of(schema)),
             )
             local = report.quarantined_rows[name]["source_row"].to_numpy(np.int64)
-            out[f"rejected:{name}"] = rows[name].take(pa.array(local - 1))
+            if local.size:
+                rejected = rows[name].take(pa.array(local - 1))
+                write_part(self.root, f"rejected/{name}", bucket, rejected)
             mine = (quarantine["table"] == name).to_numpy()
             if mine.any():
                 at = quarantine.loc[mine, "source_row"].to_numpy(np.int64) - 1
                 quarantine.loc[mine, "source_row"] = order[at]
-        out["quarantine"] = frame_to_arrow(
-            quarantine[QUARANTINE_COLUMNS], arrow_of(QUARANTINE_SCHEMA)
-        )
-        payroll, firms = report.tables.payroll, report.tables.enterprises
-        if self.peers and len(payroll) and len(firms):
-            out["peers"] = frame_to_arrow(
-                peer_totals(report.tables), arrow_of(PEERS_SCHEMA)
+            periods = valid["period"] if name == "payroll" and len(valid) else None
+            for key, value in (
+                ("bucket", bucket),
+                ("table", name),
+                ("valid", len(valid)),
+                ("rejected", int(local.size)),
+                ("first", None if periods is None else str(periods.min())),
+                ("last", None if periods is None else str(periods.max())),
+            ):
+                counts[key].append(value)
+        if len(quarantine):
+            write_part(
+                self.root,
+                "quarantine",
+                bucket,
+                frame_to_arrow(
+                    quarantine[QUARANTINE_COLUMNS], arrow_of(QUARANTINE_SCHEMA)
+                ),
             )
-        return self.outputs.join(out, bucket)
+        payroll, firms = report.tables.payroll, report.tables.enterprises
+        if len(payroll) and len(firms):
+            peers = peer_totals(report.tables)
+            write_part(
+                self.root,
+                "peers",
+                bucket,
+                frame_to_arrow(peers, arrow_of(PEERS_SCHEMA)),
+            )
+        return pa.RecordBatch.from_pydict(counts, schema=arrow_of(_COUNTS))
 
 
 @dataclasses.dataclass
 class SparkValidation:
-    """What :func:`validate` found, kept on Spark.
+    """What :func:`validate` found, kept in files Spark reads.
 
     Attributes
     ----------
-    packed : DataFrame
-        Every bucket's outcome (valid rows, breaches, quarantined rows, peer
-        sums) in one DataFrame laid out by ``layout``; read the parts with
-        :meth:`valid`, :attr:`quarantine`, :meth:`rejected`.
-    layout : Layout
+    root : str
+        The directory of the parts, one Parquet file per bucket and kind:
+        ``valid/NAME``, ``rejected/NAME``, ``quarantine``, ``peers``; read
+        them with :meth:`valid`, :attr:`quarantine`, :meth:`rejected`.
+    spark : SparkSession
     buckets : int
     rows_in, rows_valid : dict
         Table -> row counts over the whole extract.
@@ -153,33 +218,42 @@ class SparkValidation:
     sources : dict
     last_period : str or None
         The extract's last well-formed payroll month (as given).
+    payroll_months : tuple
+        The first and last month of the valid payroll rows.
+    schemas : dict
+        Table -> its Spark schema as read (with ``_source_row``).
     """
 
-    packed: DataFrame
-    layout: Layout
+    root: str
+    spark: SparkSession
     buckets: int
     rows_in: dict[str, int]
     rows_valid: dict[str, int]
     absent_tables: list[str]
     sources: dict[str, str]
     last_period: str | None
+    payroll_months: tuple[str | None, str | None] = (None, None)
+    schemas: dict[str, T.StructType] = dataclasses.field(default_factory=dict)
 
     @property
     def n_quarantined(self) -> int:
         """Rows quarantined over all tables."""
         return sum(self.rows_in[t] - self.rows_valid[t] for t in self.rows_in)
 
+    def _read(self, kind: str, schema: T.StructType) -> DataFrame:
+        """A kind's parts with ``_bucket`` (no rows if no bucket wrote one)."""
+        folder = Path(self.root) / kind
+        if not any(folder.glob("bucket=*/part.parquet")):
+            empty = self.spark.createDataFrame([], schema)
+            return empty.withColumn(BUCKET, F.lit(None).cast("int"))
+        frame = self.spark.read.schema(
+            T.StructType([*schema.fields, T.StructField("bucket", T.IntegerType())])
+        ).parquet(str(folder))
+        return frame.withColumnRenamed("bucket", BUCKET)
+
     def valid(self, name: str) -> DataFrame:
         """The valid rows of a table (contract columns and types) with ``_bucket``."""
-        return self._with_bucket(f"valid:{name}")
-
-    def _with_bucket(self, kind: str) -> DataFrame:
-        slots = self.layout.slots[kind]
-        names = self.layout.schemas[kind].fieldNames()
-        return self.packed.where(F.col(KIND) == self.layout.kinds.index(kind)).select(
-            F.col(BUCKET),
-            *[F.col(s).alias(n) for s, n in zip(slots, names, strict=True)],
-        )
+        return self._read(f"valid/{name}", contract_schema(name))
 
     @property
     def quarantine(self) -> DataFrame:
@@ -188,16 +262,20 @@ class SparkValidation:
         order = F.create_map(
             *[x for i, n in enumerate(TABLE_NAMES) for x in (F.lit(n), F.lit(i))]
         )
-        return self.layout.unpack(self.packed, "quarantine").orderBy(
-            order[F.col("table")],
-            F.col("source_row").asc_nulls_last(),
-            F.col("column").asc_nulls_last(),
-            F.col("rule").asc_nulls_last(),
+        return (
+            self._read("quarantine", QUARANTINE_SCHEMA)
+            .drop(BUCKET)
+            .orderBy(
+                order[F.col("table")],
+                F.col("source_row").asc_nulls_last(),
+                F.col("column").asc_nulls_last(),
+                F.col("rule").asc_nulls_last(),
+            )
         )
 
     def rejected(self, name: str) -> DataFrame:
         """A table's quarantined rows as read, with ``source_row``, in order."""
-        part = self.layout.unpack(self.packed, f"rejected:{name}")
+        part = self._read(f"rejected/{name}", self.schemas[name]).drop(BUCKET)
         columns = [c for c in part.columns if c != SOURCE_ROW]
         return part.select(
             F.col(SOURCE_ROW).alias("source_row"), *[quoted(c) for c in columns]
@@ -205,7 +283,7 @@ class SparkValidation:
 
     def counts(self) -> pd.DataFrame:
         """Breaches and distinct rows per table and rule (as one machine's)."""
-        q = self.layout.unpack(self.packed, "quarantine")
+        q = self._read("quarantine", QUARANTINE_SCHEMA)
         out = collect(
             q.groupBy("table", "rule").agg(
                 F.count(F.lit(1)).alias("breaches"),
@@ -235,14 +313,13 @@ class SparkValidation:
 
     def population(self) -> Population:
         """The payroll months and peer sums of the whole extract."""
-        payroll = self._with_bucket("valid:payroll")
-        bounds = payroll.agg(F.min("period"), F.max("period")).collect()[0]
         peers = collect(
-            self.layout.unpack(self.packed, "peers")
+            self._read("peers", PEERS_SCHEMA)
             .groupBy("industry", "region", "period", "k")
             .agg(F.sum("total").alias("total"), F.sum("count").alias("count"))
         )
-        return Population(str(bounds[0]), str(bounds[1]), peers)
+        first, last = self.payroll_months
+        return Population(str(first), str(last), peers)
 
 
 def _shown(tables: SparkTables, name: str) -> str:
@@ -259,16 +336,22 @@ def _buckets(tables: SparkTables, buckets: int | None) -> int:
     return max(2 * cores, math.ceil(n / ENTERPRISES_PER_BUCKET))
 
 
-def _layouts(tables: SparkTables) -> tuple[Layout, Layout]:
-    inputs = Layout.of({n: tables.frames[n].schema for n in tables.present()})
-    kinds: dict[str, T.StructType] = {}
+def _scatter(tables: SparkTables, n_buckets: int, root: str) -> pd.DataFrame:
+    """Every table's rows to their buckets' files; what each task wrote."""
+    parts = []
     for name in tables.present():
-        kinds[f"valid:{name}"] = contract_schema(name)
-    kinds["quarantine"] = QUARANTINE_SCHEMA
-    for name in tables.present():
-        kinds[f"rejected:{name}"] = tables.frames[name].schema
-    kinds["peers"] = PEERS_SCHEMA
-    return inputs, Layout.of(kinds)
+        task = Scatter(name, n_buckets, root)
+
+        def run(
+            batches: Iterator[pa.RecordBatch], task: Scatter = task
+        ) -> Iterator[pa.RecordBatch]:
+            return task(batches)
+
+        parts.append(tables.frames[name].mapInArrow(run, _SCATTERED))
+    union = parts[0]
+    for part in parts[1:]:
+        union = union.unionByName(part)
+    return collect(union)
 
 
 def validate(
@@ -284,7 +367,10 @@ def validate(
         Enterprise-hash buckets (tasks); default one per 12,500 enterprises,
         at least two per core.
     work_dir : str, optional
-        Where to keep the outcome (Parquet); default: Spark's cache.
+        Where to keep the outcome (Parquet files); a directory every
+        executor reads and writes. Default: a temporary directory of the
+        driver's (enough in local mode), removed when the driver exits
+        (the DataFrames read from it lazily).
 
     Returns
     -------
@@ -299,53 +385,53 @@ def validate(
     for name in tables.present():
         check_columns(name, _shown(tables, name), tables.columns(name))
     spark = tables.spark
-    periods = collect(tables.frames["payroll"].select("period").distinct())
-    last = last_period_of(periods)
     n_buckets = _buckets(tables, buckets)
-    inputs, outputs = _layouts(tables)
-    packed_in = None
-    for name in tables.present():
-        df = tables.frames[name]
-        part = inputs.pack(name, df, bucket_of(n_buckets))
-        packed_in = part if packed_in is None else packed_in.unionByName(part)
-    assert packed_in is not None
-    config = get_config()
-    task = _ValidateBucket(
-        inputs, outputs, tables.present(), last, config.today, config.period_floor, True
-    )
-
-    def run(key: tuple[Any, ...], table: pa.Table) -> pa.Table:
-        return task(key, table)
-
-    grouped = packed_in.repartition(n_buckets, BUCKET).groupBy(BUCKET)
-    result = grouped.applyInArrow(run, outputs.schema())
-    if work_dir is not None:
-        result.write.mode("overwrite").parquet(work_dir)
-        result = spark.read.parquet(work_dir)
-    else:
-        result = result.persist(StorageLevel.MEMORY_AND_DISK)
-    by_kind = {int(r[0]): int(r[1]) for r in result.groupBy(KIND).count().collect()}
-    rows_valid = {
-        n: int(by_kind.get(outputs.kinds.index(f"valid:{n}"), 0))
-        for n in tables.present()
-    }
-    rows_in = {
-        n: rows_valid[n] + int(by_kind.get(outputs.kinds.index(f"rejected:{n}"), 0))
-        for n in tables.present()
-    }
+    root = work_dir or tempfile.mkdtemp(prefix="anxin-spark-")
+    scattered = str(Path(root) / "scattered")
+    written = _scatter(tables, n_buckets, scattered)
+    periods = written.loc[written["bucket"].isna(), ["period"]]
+    last = last_period_of(periods.astype({"period": "string"}))
+    written = written[written["bucket"].notna()]
+    rows_in = {n: 0 for n in tables.present()}
+    for table, rows in written.groupby("table")["rows"].sum().items():
+        rows_in[str(table)] = int(rows)
     for name in REQUIRED_TABLES:
         if rows_in[name] == 0:
             raise no_rows_error(name, _shown(tables, name))
+    config = get_config()
+    task = _ValidateBucket(
+        {n: arrow_of(tables.frames[n].schema) for n in tables.present()},
+        scattered,
+        root,
+        last,
+        config.today,
+        config.period_floor,
+    )
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        return task(batches)
+
+    hit = sorted({int(b) for b in written["bucket"]})
+    ids = spark.range(0, n_buckets, 1, n_buckets).where(F.col("id").isin(hit))
+    counts = collect(ids.mapInArrow(run, _COUNTS))
+    shutil.rmtree(scattered, ignore_errors=True)
+    sums = counts.groupby("table")[["valid", "rejected"]].sum()
+    rows_valid = {n: int(sums["valid"].get(n, 0)) for n in tables.present()}
+    payroll = counts[counts["table"] == "payroll"]
     out = SparkValidation(
-        packed=result,
-        layout=outputs,
+        root=root,
+        spark=spark,
         buckets=n_buckets,
         rows_in=rows_in,
         rows_valid=rows_valid,
         absent_tables=[n for n in TABLE_NAMES if n not in tables.frames],
         sources=dict(tables.sources),
         last_period=last,
+        payroll_months=(payroll["first"].min(), payroll["last"].max()),
+        schemas={n: tables.frames[n].schema for n in tables.present()},
     )
+    if work_dir is None:  # lazy DataFrames read it: kept while the driver runs
+        atexit.register(shutil.rmtree, root, True)
     for name in REQUIRED_TABLES:
         if rows_valid[name] == 0:
             counts = out.counts()

@@ -118,7 +118,17 @@ def arrow_to_frame(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas()
 
 
+def _is_text(values: pd.Series) -> bool:
+    """pandas text Arrow can take as it is (``str``, or categories of text)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return isinstance(values.cat.categories.dtype, pd.StringDtype)
+    return isinstance(values.dtype, pd.StringDtype)
+
+
 def _column(values: pd.Series, target: pa.DataType) -> pa.Array:
+    is_string = pa.types.is_string(target) or pa.types.is_large_string(target)
+    if is_string and _is_text(values):  # no Python object per value
+        return pa.array(values, from_pandas=True).cast(target)
     if isinstance(values.dtype, pd.CategoricalDtype):
         values = values.astype("object").where(values.notna(), None)
     if pa.types.is_string(target) or pa.types.is_large_string(target):

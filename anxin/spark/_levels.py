@@ -25,17 +25,21 @@ POSITION = "_position"
 SIZE = "_size"
 
 
-def ranked(scored: DataFrame, policy: LevelPolicy) -> DataFrame:
+def ranked(
+    scored: DataFrame, policy: LevelPolicy, *, keep: tuple[str, ...] = ()
+) -> DataFrame:
     """``enterprise_id``, ``rank`` and (for quotas) each score's place.
 
-    ``scored`` has ``enterprise_id``, ``region`` and ``risk_score``.
+    ``scored`` has ``enterprise_id``, ``region`` and ``risk_score``; the
+    columns in ``keep`` are carried along.
     """
     order = [F.desc("risk_score"), F.asc("enterprise_id")]
-    base = scored.select("enterprise_id", "region", "risk_score").orderBy(*order)
-    out = row_numbers(base, "rank")
+    base = scored.select("enterprise_id", "region", "risk_score", *keep)
+    out = row_numbers(base.orderBy(*order), "rank")
     if policy.kind != "quota":
         return out.select(
             "enterprise_id",
+            *keep,
             "rank",
             F.lit(None).cast("long").alias(POSITION),
             F.lit(None).cast("long").alias(SIZE),
@@ -49,5 +53,9 @@ def ranked(scored: DataFrame, policy: LevelPolicy) -> DataFrame:
         n = out.count()
         out = out.withColumn(POSITION, F.col("rank") - 1).withColumn(SIZE, F.lit(n))
     return out.select(
-        "enterprise_id", "rank", F.col(POSITION).cast("long"), F.col(SIZE).cast("long")
+        "enterprise_id",
+        *keep,
+        "rank",
+        F.col(POSITION).cast("long"),
+        F.col(SIZE).cast("long"),
     )

@@ -103,12 +103,17 @@ class FeatureBucket:
     def bucket(self, bucket: int) -> pa.Table:
         """Features (and a score or labels) of one bucket's enterprises."""
         target = arrow_schema(self.schema)
+        frame = self.frame(bucket)
+        return target.empty_table() if frame is None else frame_to_arrow(frame, target)
+
+    def frame(self, bucket: int) -> pd.DataFrame | None:
+        """:meth:`bucket` as pandas; None if the bucket has no rows to give."""
         tables = self.tables(bucket)
         periods = tables.payroll["period"]
         if self.as_of is not None and not (periods == self.as_of).any():
-            return target.empty_table()  # none of these enterprises is active
+            return None  # none of these enterprises is active
         if tables.payroll.empty:
-            return target.empty_table()
+            return None
         frame = build_features_part(
             tables, as_of=self.as_of, population=self.population, n_jobs=1
         )
@@ -116,7 +121,7 @@ class FeatureBucket:
             frame["risk_score"] = self.model.load().predict_proba(frame, n_jobs=1)
         if self.sampling is not None:
             frame = self._sample(tables, frame)
-        return frame_to_arrow(frame, target)
+        return frame
 
     def _sample(self, tables: Tables, frame: pd.DataFrame) -> pd.DataFrame:
         s = self.sampling

@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from pyspark.sql import DataFrame, SparkSession
+import pyarrow.dataset as ds
+from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -39,6 +40,7 @@ from anxin.prediction import PREDICT_COLUMNS, as_policy, load_model
 from anxin.reasons import attach_reasons, check_explain
 from anxin.schemas import LEVELS, TABLE_NAMES
 from anxin.scoring import StepClock, begin_month, commit_month, log_scoring
+from anxin.spark._buckets import read_part, write_part
 from anxin.spark._bundle import ModelFiles, ship
 from anxin.spark._compat import (
     arrow_schema,
@@ -50,7 +52,7 @@ from anxin.spark._compat import (
 from anxin.spark._levels import POSITION, SIZE, ranked
 from anxin.spark._month import summary as month_summary
 from anxin.spark._month import write_json, write_quarantine, write_scores
-from anxin.spark.features import FeatureBucket, feature_schema, run_buckets
+from anxin.spark.features import FeatureBucket, feature_schema
 from anxin.spark.session import spark_session
 from anxin.spark.tables import SparkTables, load_tables
 from anxin.spark.validation import SparkValidation, validate
@@ -115,23 +117,91 @@ class SparkScoreResult:
     run_id: str | None = None
 
 
+#: What each bucket's scoring task tells the driver: drift bin counts, and
+#: (``feature`` empty) the rows it scored.
+_COUNTS = T.StructType(
+    [
+        T.StructField("feature", T.StringType()),
+        T.StructField("bin", T.LongType()),
+        T.StructField("count", T.LongType()),
+    ]
+)
+
+
+def _each_bucket(
+    batches: Iterator[pa.RecordBatch], run: Callable[[int], pa.RecordBatch | None]
+) -> Iterator[pa.RecordBatch]:
+    """``run`` for each bucket number in a task's batches of ``spark.range``."""
+    quiet_logs()
+    for batch in batches:
+        for bucket in batch.column(0).to_pylist():
+            out = run(int(bucket))
+            if out is not None:
+                yield out
+
+
+@dataclasses.dataclass(frozen=True)
+class _ScoreBucket:
+    """Features and scores of a bucket, written under ``root/scored``; the
+    drift bin counts go back to the driver."""
+
+    features: FeatureBucket
+    model: ModelFiles
+    root: str
+
+    def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        return _each_bucket(batches, self.bucket)
+
+    def bucket(self, bucket: int) -> pa.RecordBatch | None:
+        frame = self.features.frame(bucket)
+        if frame is None or frame.empty:
+            return None
+        target = arrow_schema(feature_schema(scored=True))
+        write_part(self.root, "scored", bucket, frame_to_arrow(frame, target))
+        score = frame["risk_score"].to_numpy()
+        counts = drift_counts(self.model.load(), frame, score)
+        names = [n for n, c in counts.items() for _ in range(len(c))] + [""]
+        bins = [i for c in counts.values() for i in range(len(c))] + [0]
+        values = np.concatenate([*counts.values(), np.array([len(frame)])])
+        return pa.RecordBatch.from_pydict(
+            {"feature": names, "bin": bins, "count": values},
+            schema=arrow_schema(_COUNTS),
+        )
+
+
 @dataclasses.dataclass(frozen=True)
 class _Finish:
-    """Levels, predict columns and reasons of scored rows (per partition)."""
+    """Levels, predict columns and reasons of a bucket's scored rows, from
+    its ``scored`` part and its ranks; written under ``root/finished``."""
 
     model: ModelFiles
     policy: LevelPolicy
     as_of: str
     explain: str
     top_k: int
+    root: str
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        quiet_logs()
-        model = self.model.load()
+        return _each_bucket(batches, self.bucket)
+
+    def bucket(self, bucket: int) -> pa.RecordBatch | None:
+        schema = arrow_schema(feature_schema(scored=True))
+        scored = read_part(self.root, "scored", bucket, schema)
+        if scored.num_rows == 0:
+            return None
+        ranks = ds.dataset(
+            str(Path(self.root) / "ranks" / f"bucket={bucket}"), format="parquet"
+        ).to_table()
+        frame = arrow_to_frame(scored).merge(
+            arrow_to_frame(ranks), on="enterprise_id", how="left", validate="1:1"
+        )
+        out = self.finish(self.model.load(), frame)
         target = arrow_schema(SCORES_SCHEMA)
-        for batch in batches:
-            frame = arrow_to_frame(pa.Table.from_batches([batch]))
-            yield from frame_to_arrow(self.finish(model, frame), target).to_batches()
+        write_part(self.root, "finished", bucket, frame_to_arrow(out, target))
+        return pa.RecordBatch.from_pydict(
+            {"feature": [""], "bin": [0], "count": [len(out)]},
+            schema=arrow_schema(_COUNTS),
+        )
 
     def finish(self, model: Any, frame: pd.DataFrame) -> pd.DataFrame:
         score = frame["risk_score"].to_numpy(np.float64)
@@ -160,44 +230,23 @@ class _Finish:
         )
 
 
-@dataclasses.dataclass(frozen=True)
-class _DriftCounts:
-    model: ModelFiles
-
-    def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        quiet_logs()
-        model = self.model.load()
-        for batch in batches:
-            frame = arrow_to_frame(pa.Table.from_batches([batch]))
-            counts = drift_counts(model, frame, frame["risk_score"].to_numpy())
-            names = [n for n, c in counts.items() for _ in range(len(c))]
-            bins = [i for c in counts.values() for i in range(len(c))]
-            values = np.concatenate([*counts.values(), np.zeros(0, np.int64)])
-            yield pa.RecordBatch.from_pydict(
-                {"feature": names, "bin": bins, "count": values},
-                schema=pa.schema(
-                    [
-                        ("feature", pa.string()),
-                        ("bin", pa.int64()),
-                        ("count", pa.int64()),
-                    ]
-                ),
-            )
-
-
-def _drift(
-    scored: DataFrame, files: ModelFiles, model: Any, month: str
+def _over_buckets(
+    spark: SparkSession,
+    buckets: int,
+    task: Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]],
 ) -> pd.DataFrame:
-    task = _DriftCounts(files)
+    """``task`` on every bucket (a Spark task each); what they told the driver."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         return task(batches)
 
-    rows = collect(
-        scored.mapInArrow(run, "feature string, bin long, count long")
-        .groupBy("feature", "bin")
-        .agg(F.sum("count").alias("count"))
-    )
+    ids = spark.range(0, buckets, 1, buckets)
+    return collect(ids.mapInArrow(run, _COUNTS))
+
+
+def _drift(counted: pd.DataFrame, model: Any, month: str) -> pd.DataFrame:
+    bins = counted[counted["feature"] != ""]
+    rows = bins.groupby(["feature", "bin"], as_index=False)["count"].sum()
     counts: dict[str, np.ndarray] = {}
     for name, part in rows.groupby("feature"):
         array = np.zeros(int(part["bin"].max()) + 1, dtype=np.int64)
@@ -206,13 +255,11 @@ def _drift(
     return drift_report_of_counts(model, counts, as_of=month)
 
 
-def _finish(scored: DataFrame, policy: LevelPolicy, task: _Finish) -> DataFrame:
-    ranks = ranked(scored, policy)
-
-    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        return task(batches)
-
-    return scored.join(ranks, "enterprise_id").mapInArrow(run, SCORES_SCHEMA)
+def _ranks(spark: SparkSession, root: Path, policy: LevelPolicy) -> None:
+    """Global ranks (and quota places) of the scored rows, by bucket."""
+    scored = spark.read.parquet(str(root / "scored"))
+    ranks = ranked(scored, policy, keep=("bucket",))
+    ranks.write.partitionBy("bucket").parquet(str(root / "ranks"))
 
 
 # long: the steps of a scoring run, in order, as score_month reads them
@@ -287,7 +334,7 @@ def score(
         # is known
         work = tmp / "_work" if tmp else root / f".anxin-work-{time.time_ns()}"
         held.callback(shutil.rmtree, work, ignore_errors=True)
-        validation = validate(tables, buckets=buckets, work_dir=str(work / "validated"))
+        validation = validate(tables, buckets=buckets, work_dir=str(work))
         population = validation.population()
         month = as_of or population.last_period
         if tmp is None:
@@ -296,26 +343,25 @@ def score(
         say("features")
         files = ship(spark, m)
         present = tuple(n for n in TABLE_NAMES if n in validation.rows_in)
-        task = FeatureBucket(
-            validation.root,
-            present,
-            month,
-            population,
-            feature_schema(scored=True),
-            files,
+        features = FeatureBucket(
+            validation.root, present, month, population, feature_schema(), files
         )
-        run_buckets(validation, task).write.parquet(str(work / "scored"))
-        scored = spark.read.parquet(str(work / "scored"))
-        if scored.limit(1).count() == 0:
+        parts = Path(validation.root)
+        task = _ScoreBucket(features, files, str(parts))
+        counted = _over_buckets(spark, validation.buckets, task)
+        if not (counted["feature"] == "").any():
             raise ContractError(
                 f"payroll: no valid rows for {month}, so there is nothing to score.",
                 table="payroll",
             )
         say("drift")
-        drift = _drift(scored, files, m, month)
+        drift = _drift(counted, m, month)
         say("explain and write")
-        finish = _Finish(files, active, month, explain, top_k)
-        write_scores(_finish(scored, active, finish), tmp / "scores.parquet")
+        _ranks(spark, parts, active)
+        finish = _Finish(files, active, month, explain, top_k, str(parts))
+        _over_buckets(spark, validation.buckets, finish)
+        finished = spark.read.parquet(str(parts / "finished")).drop("bucket")
+        write_scores(finished, tmp / "scores.parquet")
         written = spark.read.parquet(str(tmp / "scores.parquet"))
         say("write summary")
         write_quarantine(tmp, validation, tables)

@@ -20,17 +20,31 @@ import dataclasses
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
 from anxin._checks import arrow_text
 
-__all__ = ["Scatter", "bucket_ids", "read_bucket", "read_part", "write_part"]
+__all__ = [
+    "SCATTER_SCHEMA",
+    "Piece",
+    "ReadPieces",
+    "Scatter",
+    "bucket_ids",
+    "pieces_of",
+    "read_bucket",
+    "read_part",
+    "read_piece",
+    "write_part",
+]
 
 #: Rows a scatter task holds before writing its buckets' files.
 FLUSH_ROWS = 2_000_000
@@ -72,54 +86,41 @@ def _bucket_dir(root: str, bucket: int) -> Path:
     return Path(root) / f"{bucket:05d}"
 
 
-@dataclasses.dataclass(frozen=True)
-class Scatter:
-    """A task over a table's split: its rows to their buckets' files.
+SCATTER_SCHEMA = pa.schema(
+    [
+        ("table", pa.string()),
+        ("bucket", pa.int32()),
+        ("rows", pa.int64()),
+        ("period", pa.string()),
+    ]
+)
 
-    Yields one row per bucket written (``bucket``, ``rows``) and, for the
-    payroll, the distinct periods it saw as text (``period``).
-    """
 
-    name: str
-    buckets: int
-    root: str
+class _Writer:
+    """A task's rows of one table, held and then written by bucket."""
 
-    def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        from pyspark import TaskContext
+    def __init__(self, name: str, buckets: int, root: str, task: int) -> None:
+        self.name, self.buckets, self.root, self.task = name, buckets, root, task
+        self.pending: list[pa.Table] = []
+        self.held = self.flushes = 0
+        self.counts = np.zeros(buckets, dtype=np.int64)
+        self.periods: set[str] = set()
 
-        context = TaskContext.get()
-        task = context.partitionId() if context is not None else 0
-        pending: list[pa.Table] = []
-        held, flushes = 0, 0
-        counts = np.zeros(self.buckets, dtype=np.int64)
-        periods: set[str] = set()
-        for batch in batches:
-            if batch.num_rows == 0:
-                continue
-            table = pa.Table.from_batches([batch])
-            if self.name == "payroll":
-                periods |= _distinct_text(table.column("period"))
-            pending.append(table)
-            held += batch.num_rows
-            if held >= FLUSH_ROWS:
-                counts += self._flush(pending, f"{task}-{flushes}")
-                pending, held, flushes = [], 0, flushes + 1
-        if pending:
-            counts += self._flush(pending, f"{task}-{flushes}")
-        hit = np.flatnonzero(counts)
-        texts = sorted(periods)
-        yield pa.RecordBatch.from_pydict(
-            {
-                "table": [self.name] * (hit.size + len(texts)),
-                "bucket": [int(b) for b in hit] + [None] * len(texts),
-                "rows": [int(counts[b]) for b in hit] + [None] * len(texts),
-                "period": [None] * hit.size + texts,
-            },
-            schema=SCATTER_SCHEMA,
-        )
+    def add(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        if self.name == "payroll":
+            self.periods |= _distinct_text(table.column("period"))
+        self.pending.append(table)
+        self.held += table.num_rows
+        if self.held >= FLUSH_ROWS:
+            self.flush()
 
-    def _flush(self, pending: list[pa.Table], tag: str) -> np.ndarray:
-        table = pa.concat_tables(pending).combine_chunks()
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        table = pa.concat_tables(self.pending).combine_chunks()
+        self.pending, self.held = [], 0
         bucket = bucket_ids(table.column("enterprise_id"), self.buckets)
         order = np.argsort(bucket, kind="stable")
         table = table.take(pa.array(order))
@@ -129,19 +130,149 @@ class Scatter:
             part = table.slice(int(bounds[b]), int(counts[b]))
             folder = _bucket_dir(self.root, int(b))
             folder.mkdir(parents=True, exist_ok=True)
-            target = folder / f"{self.name}-{tag}.arrow"
+            target = folder / f"{self.name}-{self.task}-{self.flushes}.arrow"
             feather.write_feather(part, str(target), compression="uncompressed")
-        return counts
+        self.counts += counts
+        self.flushes += 1
+
+    def report(self) -> dict[str, list[Any]]:
+        self.flush()
+        hit = np.flatnonzero(self.counts)
+        texts = sorted(self.periods)
+        return {
+            "table": [self.name] * (hit.size + len(texts)),
+            "bucket": [int(b) for b in hit] + [None] * len(texts),
+            "rows": [int(self.counts[b]) for b in hit] + [None] * len(texts),
+            "period": [None] * hit.size + texts,
+        }
 
 
-SCATTER_SCHEMA = pa.schema(
-    [
-        ("table", pa.string()),
-        ("bucket", pa.int32()),
-        ("rows", pa.int64()),
-        ("period", pa.string()),
-    ]
-)
+def _task_number() -> int:
+    from pyspark import TaskContext
+
+    context = TaskContext.get()
+    return context.partitionId() if context is not None else 0
+
+
+def _report(writers: list[_Writer]) -> pa.RecordBatch:
+    """What a task wrote: one row per table and bucket, and payroll periods."""
+    columns: dict[str, list[Any]] = {f.name: [] for f in SCATTER_SCHEMA}
+    for writer in writers:
+        for key, values in writer.report().items():
+            columns[key] += values
+    return pa.RecordBatch.from_pydict(columns, schema=SCATTER_SCHEMA)
+
+
+@dataclasses.dataclass(frozen=True)
+class Scatter:
+    """A task over a table's split as Spark reads it: its rows to their
+    buckets' files. Yields what it wrote (:data:`SCATTER_SCHEMA`): a row per
+    bucket, and for the payroll the distinct periods it saw, as text."""
+
+    name: str
+    buckets: int
+    root: str
+
+    def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        writer = _Writer(self.name, self.buckets, self.root, _task_number())
+        for batch in batches:
+            writer.add(pa.Table.from_batches([batch]))
+        yield _report([writer])
+
+
+@dataclasses.dataclass(frozen=True)
+class Piece:
+    """Row groups of one Parquet file of a table, and where its rows start."""
+
+    table: str
+    path: str
+    row_groups: tuple[int, ...]
+    start: int  # rows of the table before this piece
+    partition: tuple[tuple[str, str | None], ...]  # Hive keys of its directory
+
+
+def pieces_of(name: str, source: str, rows_per_piece: int) -> list[Piece] | None:
+    """A local Parquet file or directory in pieces of about ``rows_per_piece``,
+    files in path order (as :func:`anxin.spark.load_tables` numbers rows);
+    None if ``source`` is not a local path."""
+    root = Path(source)
+    if not root.exists():
+        return None
+    files = sorted(ds.dataset(source, format="parquet").files)
+    pieces, start = [], 0
+    for path in files:
+        keys = tuple(
+            (k, None if v == _HIVE_NULL else unquote(v))
+            for k, _, v in (
+                part.partition("=")
+                for part in Path(path).relative_to(root).parent.parts
+                if "=" in part
+            )
+        )
+        meta = pq.ParquetFile(path).metadata
+        group: list[int] = []
+        held = 0
+        for i in range(meta.num_row_groups):
+            group.append(i)
+            held += meta.row_group(i).num_rows
+            if held >= rows_per_piece or i == meta.num_row_groups - 1:
+                pieces.append(Piece(name, path, tuple(group), start, keys))
+                start += held
+                group, held = [], 0
+    return pieces
+
+
+_HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+
+
+def read_piece(piece: Piece, schema: pa.Schema, source_row: str) -> pa.Table:
+    """A piece's rows with ``schema`` (Spark's types, partition columns from
+    the directory names, ``source_row`` numbered)."""
+    table = pq.ParquetFile(piece.path).read_row_groups(
+        list(piece.row_groups), use_threads=False
+    )
+    n, keys = table.num_rows, dict(piece.partition)
+    arrays = []
+    for field in schema:
+        if field.name == source_row:
+            numbers = np.arange(piece.start + 1, piece.start + n + 1, dtype=np.int64)
+            arrays.append(pa.array(numbers).cast(field.type))
+        elif field.name in keys:
+            text = pa.array([keys[field.name]] * n, pa.string())
+            arrays.append(text.cast(field.type))
+        elif field.name in table.column_names:
+            column = table.column(field.name).combine_chunks()
+            arrays.append(column.cast(field.type, safe=False))
+        else:
+            arrays.append(pa.nulls(n, field.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadPieces:
+    """A task over pieces of local Parquet files (``spark.range`` ids into
+    ``pieces``): read with Arrow, no row through Spark; then as
+    :class:`Scatter`."""
+
+    pieces: tuple[Piece, ...]
+    schemas: dict[str, pa.Schema]
+    buckets: int
+    root: str
+    source_row: str
+
+    def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        task = _task_number()
+        writers: dict[str, _Writer] = {}
+        for batch in batches:
+            for i in batch.column(0).to_pylist():
+                piece = self.pieces[int(i)]
+                if piece.table not in writers:
+                    writers[piece.table] = _Writer(
+                        piece.table, self.buckets, self.root, task
+                    )
+                schema = self.schemas[piece.table]
+                writers[piece.table].add(read_piece(piece, schema, self.source_row))
+        yield _report(list(writers.values()))
 
 
 def _distinct_text(values: pa.ChunkedArray) -> set[str]:

@@ -43,7 +43,13 @@ from anxin._peers import Population
 from anxin.config import config_context, get_config
 from anxin.features import peer_totals
 from anxin.schemas import REQUIRED_TABLES, SCHEMAS, TABLE_NAMES
-from anxin.spark._buckets import Scatter, read_bucket, write_part
+from anxin.spark._buckets import (
+    ReadPieces,
+    Scatter,
+    pieces_of,
+    read_bucket,
+    write_part,
+)
 from anxin.spark._compat import arrow_schema as arrow_of
 from anxin.spark._compat import (
     arrow_to_frame,
@@ -64,6 +70,8 @@ logger = logging.getLogger(__name__)
 #: enterprises in 80 buckets took 485 s in local[2], in 20 buckets 1,014 s,
 #: with half the memory per Python worker (benchmarks/README.md).
 ENTERPRISES_PER_BUCKET = 12_500
+#: Rows of a local Parquet table one task reads (whole row groups).
+ROWS_PER_PIECE = 1_000_000
 
 QUARANTINE_SCHEMA = T.StructType(
     [
@@ -337,17 +345,36 @@ def _buckets(tables: SparkTables, buckets: int | None) -> int:
 
 
 def _scatter(tables: SparkTables, n_buckets: int, root: str) -> pd.DataFrame:
-    """Every table's rows to their buckets' files; what each task wrote."""
-    parts = []
+    """Every table's rows to their buckets' files; what each task wrote.
+
+    Local Parquet files are read by the tasks with Arrow, in pieces of
+    about :data:`ROWS_PER_PIECE` rows; other sources (metastore tables,
+    remote paths) as Spark reads them.
+    """
+    spark = tables.spark
+    schemas = {n: arrow_of(tables.frames[n].schema) for n in tables.present()}
+    parts, pieces = [], []
     for name in tables.present():
-        task = Scatter(name, n_buckets, root)
+        local = pieces_of(name, tables.sources[name], ROWS_PER_PIECE)
+        if local is not None:
+            pieces += local
+            continue
+        scatter = Scatter(name, n_buckets, root)
 
         def run(
-            batches: Iterator[pa.RecordBatch], task: Scatter = task
+            batches: Iterator[pa.RecordBatch], task: Scatter = scatter
         ) -> Iterator[pa.RecordBatch]:
             return task(batches)
 
         parts.append(tables.frames[name].mapInArrow(run, _SCATTERED))
+    if pieces:
+        reader = ReadPieces(tuple(pieces), schemas, n_buckets, root, SOURCE_ROW)
+
+        def read(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            return reader(batches)
+
+        ids = spark.range(0, len(pieces), 1, len(pieces))
+        parts.append(ids.mapInArrow(read, _SCATTERED))
     union = parts[0]
     for part in parts[1:]:
         union = union.unionByName(part)

@@ -1,0 +1,84 @@
+"""Rows to buckets: a fixed hash of the code, and the tasks' own Parquet reads
+giving exactly the rows, types and row numbers Spark gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from anxin.spark import load_tables
+from anxin.spark._buckets import bucket_ids, pieces_of, read_piece
+from anxin.spark._compat import arrow_schema, collect
+from anxin.spark.tables import SOURCE_ROW
+
+CODES = st.lists(st.text(min_size=0, max_size=24), min_size=1, max_size=60)
+
+
+@settings(max_examples=60, deadline=None)
+@given(codes=CODES, buckets=st.integers(1, 97))
+def test_a_codes_bucket_does_not_depend_on_its_neighbours(
+    codes: list[str], buckets: int
+) -> None:
+    together = bucket_ids(pa.array(codes), buckets)
+    alone = [int(bucket_ids(pa.array([c]), buckets)[0]) for c in codes]
+    assert together.tolist() == alone
+    assert ((together >= 0) & (together < buckets)).all()
+    reversed_ = bucket_ids(pa.array(codes[::-1]), buckets)
+    assert reversed_.tolist() == together.tolist()[::-1]
+
+
+def test_the_same_code_lands_alike_in_any_arrow_form() -> None:
+    codes = ["91330100MA2AXXXX1A", "", "9133", "91330100MA2AXXXX1A", "中文代码"]
+    plain = bucket_ids(pa.array(codes), 40)
+    assert bucket_ids(pa.array(codes, pa.large_string()), 40).tolist() == plain.tolist()
+    encoded = pa.array(codes).dictionary_encode()
+    assert bucket_ids(encoded, 40).tolist() == plain.tolist()
+    chunked = pa.chunked_array([codes[:2], codes[2:]])
+    assert bucket_ids(chunked, 40).tolist() == plain.tolist()
+    assert plain[0] == plain[3]
+    missing = bucket_ids(pa.array([None, ""], pa.string()), 40)
+    assert missing[0] == missing[1]  # a missing code is "" (as Spark's bucket was)
+
+
+def test_codes_spread_over_the_buckets() -> None:
+    codes = [f"9133{i:014d}" for i in range(40_000)]
+    counts = np.bincount(bucket_ids(pa.array(codes), 80), minlength=80)
+    assert counts.min() > 0.8 * 500 and counts.max() < 1.2 * 500
+
+
+def test_pieces_read_as_spark_reads_them(
+    spark: Any, dirty_dir: Path, tmp_path: Path
+) -> None:
+    payroll = pd.read_parquet(dirty_dir / "payroll.parquet")
+    parts = tmp_path / "payroll"
+    months = sorted(payroll["period"].dropna().astype(str).unique())[:3]
+    for i, month in enumerate(months):  # Hive directories, several row groups
+        rows = payroll[payroll["period"].astype(str) == month].drop(columns="period")
+        folder = parts / f"period={month}"
+        folder.mkdir(parents=True)
+        table = pa.Table.from_pandas(rows, preserve_index=False)
+        pq.write_table(table, folder / f"part-{i}.parquet", row_group_size=97)
+    tables = load_tables(
+        {"enterprises": str(dirty_dir / "enterprises.parquet"), "payroll": str(parts)},
+        spark=spark,
+    )
+    expected = collect(tables.frames["payroll"]).sort_values(SOURCE_ROW)
+    schema = arrow_schema(tables.frames["payroll"].schema)
+    pieces = pieces_of("payroll", str(parts), 300)
+    assert pieces is not None and len(pieces) > len(months)
+    got = pa.concat_tables(read_piece(p, schema, SOURCE_ROW) for p in pieces)
+    got_frame = got.to_pandas().sort_values(SOURCE_ROW)
+    assert got_frame[SOURCE_ROW].tolist() == list(range(1, len(expected) + 1))
+    assert got_frame[SOURCE_ROW].tolist() == expected[SOURCE_ROW].tolist()
+    for column in expected.columns:
+        a = expected[column].astype(str).tolist()
+        b = got_frame[column].astype(str).tolist()
+        assert a == b, column
+    assert pieces_of("payroll", str(tmp_path / "absent"), 300) is None

@@ -571,6 +571,15 @@ _FEATURES: list[Feature] = [
         "当月投诉举报较本企业前12个月月均{value:+.1f}件",
         "Complaints this month {value:+.1f} against its own 12-month mean",
     ),
+    _f(
+        "complaints_no_case_2m",
+        "complaints",
+        "近2个月投诉举报件数，不计欠薪案件确认当月及前1个月的",
+        "Complaints in 2 months, less those in a case's month or the month before",
+        "count",
+        "近2个月有{value:.0f}件投诉举报尚无已确认欠薪案件对应",
+        "{value:.0f} complaints in 2 months with no confirmed arrears case behind them",
+    ),
     # litigation --------------------------------------------------------------
     _count("lawsuits_3m", "litigation", "新增劳动争议/诉讼", "New labour disputes", 3),
     _count("lawsuits_6m", "litigation", "新增劳动争议/诉讼", "New labour disputes", 6),

@@ -296,6 +296,15 @@ def _complaints_history_profile(c: _Chunk) -> dict[str, np.ndarray]:
     w_c = Win(g, x["complaints"], (3, 6, 12, 13), integer=True)
     f["complaints_1m"] = w_c.now
     f["complaints_vs_own_12m"] = w_c.now - w_c.mean_before(12)
+    # complaints that come with a confirmed case (or the month before it) are
+    # about that case; the others may be warning of the next one
+    case_now, case_before = view(x["case_month"], 0), view(x["case_month"], 1)
+    before = np.where(case_now + case_before > 0, 0.0, view(x["complaints"], 1))
+    f["complaints_no_case_2m"] = np.where(
+        np.isnan(w_c.now) & np.isnan(before),
+        np.nan,
+        np.where(case_now > 0, 0.0, np.nan_to_num(w_c.now)) + np.nan_to_num(before),
+    )
     for k in (3, 6, 12):
         f[f"complaints_{k}m"] = w_c.sum(k)
     w_l = Win(g, x["lawsuits"], (3, 6, 12), integer=True)
@@ -368,6 +377,12 @@ def _history(tables: Tables, g: Grid) -> dict[str, np.ndarray]:
         total = np.cumsum(total, axis=1)
         last = np.maximum.accumulate(last, axis=1)
     since = g.targets[None, :] - last
+    # a case in each month of the grid (its columns, not only the targets)
+    case_month = np.zeros((g.n, g.width))
+    if code.size:
+        col = month - g.m0 + g.pad
+        inside = (col >= 0) & (col < g.width)
+        case_month[code[inside], col[inside]] = 1.0
     since[~np.isfinite(since)] = np.nan
     # stored on the grid's target columns only: pad to grid width
     out = {}
@@ -379,6 +394,7 @@ def _history(tables: Tables, g: Grid) -> dict[str, np.ndarray]:
         full = np.full((g.n, g.width), np.nan)
         full[:, g.cols()] = value
         out[name] = full
+    out["case_month"] = case_month
     return out
 
 

@@ -253,12 +253,14 @@ def _paired_bootstrap(
     return [round(float(q), 4) for q in np.quantile(diffs, [0.05, 0.95])]
 
 
-def synthetic(threads: int, enterprises: int, months: int) -> dict[str, Any]:
+def synthetic(
+    threads: int, enterprises: int, months: int, seed: int = 0
+) -> dict[str, Any]:
     """The model's test AP as a share of the world's own risk's AP."""
     import anxin
 
     with anxin.config_context(today="2026-11"):
-        world = anxin.synth(enterprises, months, seed=0)
+        world = anxin.synth(enterprises, months, seed=seed)
         tables = anxin.validate(world.tables).tables
         result = anxin.train(tables, log=False, n_jobs=threads)
         feats = anxin.build_features(tables)
@@ -278,6 +280,7 @@ def synthetic(threads: int, enterprises: int, months: int) -> dict[str, Any]:
         i = rng.integers(0, len(y), len(y))
         boot.append(scores(y[i], model[i])["ap"] / scores(y[i], oracle[i])["ap"])
     out = {
+        "seed": seed,
         "splits": str(result.splits),
         "test_rows": len(y),
         "test_positives": int(y.sum()),
@@ -368,6 +371,7 @@ def main() -> None:
     parser.add_argument("--part", action="append", choices=PARTS)
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--enterprises", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=0, help="synthetic: world seed")
     args = parser.parse_args()
     results: dict[str, Any] = {"load_before": os.getloadavg()}
     for part in args.part or PARTS:
@@ -377,7 +381,7 @@ def main() -> None:
         elif part == "panels":
             results[part] = panels(args.threads, args.enterprises, 96)
         elif part == "synthetic":
-            results[part] = synthetic(args.threads, args.enterprises, 48)
+            results[part] = synthetic(args.threads, args.enterprises, 48, args.seed)
         else:
             results[part] = overhead(args.threads, args.enterprises, 48)
         results[f"{part}_s"] = round(time.perf_counter() - start, 1)

@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
+from pyspark.sql import DataFrame, SparkSession
 
 from anxin._checks import arrow_text
 
@@ -39,6 +40,7 @@ __all__ = [
     "ReadPieces",
     "Scatter",
     "bucket_ids",
+    "numbers",
     "pieces_of",
     "read_bucket",
     "read_part",
@@ -46,6 +48,8 @@ __all__ = [
     "write_part",
 ]
 
+#: Spark tasks per core for the steps over buckets (see :func:`numbers`).
+TASKS_PER_CORE = 4
 #: Rows a scatter task holds before writing its buckets' files.
 FLUSH_ROWS = 2_000_000
 #: Per-position multipliers of the id hash (odd, fixed: buckets never move).
@@ -80,6 +84,17 @@ def bucket_ids(ids: pa.Array | pa.ChunkedArray, buckets: int) -> np.ndarray:
         hashed *= np.uint64(0x94D049BB133111EB)
         hashed ^= hashed >> np.uint64(29)
     return (hashed % np.uint64(buckets)).astype(np.int32)
+
+
+def numbers(spark: SparkSession, n: int) -> DataFrame:
+    """``0 .. n-1`` (``id``) in a few Spark tasks, consecutive numbers each.
+
+    A Python task costs Spark about 0.1 s to start (measured in local[2]),
+    so a task takes several buckets (or pieces) in turn rather than one:
+    :data:`TASKS_PER_CORE` tasks per core, enough to balance the load.
+    """
+    cores = spark.sparkContext.defaultParallelism
+    return spark.range(0, n, 1, max(1, min(n, TASKS_PER_CORE * cores)))
 
 
 def _bucket_dir(root: str, bucket: int) -> Path:

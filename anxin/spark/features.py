@@ -25,7 +25,7 @@ from anxin.catalogue import CATALOGUE
 from anxin.features import build_features_part
 from anxin.labels import build_labels
 from anxin.schemas import TABLE_NAMES
-from anxin.spark._buckets import read_part
+from anxin.spark._buckets import numbers, read_part
 from anxin.spark._bundle import ModelFiles
 from anxin.spark._compat import arrow_schema, arrow_to_frame, frame_to_arrow, quiet_logs
 from anxin.spark.validation import SparkValidation, contract_schema
@@ -150,12 +150,11 @@ class FeatureBucket:
 
 def run_buckets(validation: SparkValidation, task: FeatureBucket) -> DataFrame:
     """``task`` over every bucket of the validation's valid rows."""
-    n = validation.buckets
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         return task(batches)
 
-    ids = validation.spark.range(0, n, 1, n)
+    ids = numbers(validation.spark, validation.buckets)
     return ids.mapInArrow(run, task.schema)
 
 

@@ -40,7 +40,7 @@ from anxin.prediction import PREDICT_COLUMNS, as_policy, load_model
 from anxin.reasons import attach_reasons, check_explain
 from anxin.schemas import LEVELS, TABLE_NAMES
 from anxin.scoring import StepClock, begin_month, commit_month, log_scoring
-from anxin.spark._buckets import read_part, write_part
+from anxin.spark._buckets import numbers, read_part, write_part
 from anxin.spark._bundle import ModelFiles, ship
 from anxin.spark._compat import (
     arrow_schema,
@@ -240,8 +240,7 @@ def _over_buckets(
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         return task(batches)
 
-    ids = spark.range(0, buckets, 1, buckets)
-    return collect(ids.mapInArrow(run, _COUNTS))
+    return collect(numbers(spark, buckets).mapInArrow(run, _COUNTS))
 
 
 def _drift(counted: pd.DataFrame, model: Any, month: str) -> pd.DataFrame:

@@ -46,6 +46,7 @@ from anxin.schemas import REQUIRED_TABLES, SCHEMAS, TABLE_NAMES
 from anxin.spark._buckets import (
     ReadPieces,
     Scatter,
+    numbers,
     pieces_of,
     read_bucket,
     write_part,
@@ -373,8 +374,7 @@ def _scatter(tables: SparkTables, n_buckets: int, root: str) -> pd.DataFrame:
         def read(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
             return reader(batches)
 
-        ids = spark.range(0, len(pieces), 1, len(pieces))
-        parts.append(ids.mapInArrow(read, _SCATTERED))
+        parts.append(numbers(spark, len(pieces)).mapInArrow(read, _SCATTERED))
     union = parts[0]
     for part in parts[1:]:
         union = union.unionByName(part)
@@ -439,7 +439,7 @@ def validate(
         return task(batches)
 
     hit = sorted({int(b) for b in written["bucket"]})
-    ids = spark.range(0, n_buckets, 1, n_buckets).where(F.col("id").isin(hit))
+    ids = numbers(spark, n_buckets).where(F.col("id").isin(hit))
     counts = collect(ids.mapInArrow(run, _COUNTS))
     shutil.rmtree(scattered, ignore_errors=True)
     sums = counts.groupby("table")[["valid", "rejected"]].sum()

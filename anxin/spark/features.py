@@ -90,7 +90,9 @@ class FeatureBucket:
         frames: dict[str, Any] = dict.fromkeys(TABLE_NAMES)
         for name in self.present:
             schema = arrow_schema(contract_schema(name))
-            part = read_part(self.root, f"valid/{name}", bucket, schema)
+            part = read_part(
+                self.root, f"valid/{name}", bucket, schema, for_spark=False
+            )
             frames[name] = arrow_to_frame(part)
         return Tables(**frames)
 

@@ -157,7 +157,10 @@ class _ScoreBucket:
         if frame is None or frame.empty:
             return None
         target = arrow_schema(feature_schema(scored=True))
-        write_part(self.root, "scored", bucket, frame_to_arrow(frame, target))
+        scored = frame_to_arrow(frame, target)
+        write_part(self.root, "scored", bucket, scored, for_spark=False)
+        ranked_by = scored.select(["enterprise_id", "region", "risk_score"])
+        write_part(self.root, "ranked", bucket, ranked_by)  # Spark ranks them
         score = frame["risk_score"].to_numpy()
         counts = drift_counts(self.model.load(), frame, score)
         names = [n for n, c in counts.items() for _ in range(len(c))] + [""]
@@ -186,7 +189,7 @@ class _Finish:
 
     def bucket(self, bucket: int) -> pa.RecordBatch | None:
         schema = arrow_schema(feature_schema(scored=True))
-        scored = read_part(self.root, "scored", bucket, schema)
+        scored = read_part(self.root, "scored", bucket, schema, for_spark=False)
         if scored.num_rows == 0:
             return None
         ranks = ds.dataset(
@@ -256,7 +259,7 @@ def _drift(counted: pd.DataFrame, model: Any, month: str) -> pd.DataFrame:
 
 def _ranks(spark: SparkSession, root: Path, policy: LevelPolicy) -> None:
     """Global ranks (and quota places) of the scored rows, by bucket."""
-    scored = spark.read.parquet(str(root / "scored"))
+    scored = spark.read.parquet(str(root / "ranked"))
     ranks = ranked(scored, policy, keep=("bucket",))
     ranks.write.partitionBy("bucket").parquet(str(root / "ranks"))
 

@@ -49,6 +49,7 @@ from anxin.spark._buckets import (
     numbers,
     pieces_of,
     read_bucket,
+    read_part,
     write_part,
 )
 from anxin.spark._compat import arrow_schema as arrow_of
@@ -169,6 +170,7 @@ class _ValidateBucket:
                 f"valid/{name}",
                 bucket,
                 frame_to_arrow(valid[schema.fieldNames()], arrow_of(schema)),
+                for_spark=False,  # the feature step's tasks read it
             )
             local = report.quarantined_rows[name]["source_row"].to_numpy(np.int64)
             if local.size:
@@ -207,6 +209,25 @@ class _ValidateBucket:
                 frame_to_arrow(peers, arrow_of(PEERS_SCHEMA)),
             )
         return pa.RecordBatch.from_pydict(counts, schema=arrow_of(_COUNTS))
+
+
+@dataclasses.dataclass(frozen=True)
+class _ValidPart:
+    """A task reading the valid rows of a table that buckets' tasks kept."""
+
+    root: str
+    name: str
+    schema: pa.Schema
+
+    def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            for bucket in batch.column(0).to_pylist():
+                kind = f"valid/{self.name}"
+                part = read_part(
+                    self.root, kind, int(bucket), self.schema, for_spark=False
+                )
+                tag = pa.array(np.full(part.num_rows, bucket, dtype=np.int32))
+                yield from part.append_column(BUCKET, tag).to_batches()
 
 
 @dataclasses.dataclass
@@ -262,7 +283,16 @@ class SparkValidation:
 
     def valid(self, name: str) -> DataFrame:
         """The valid rows of a table (contract columns and types) with ``_bucket``."""
-        return self._read(f"valid/{name}", contract_schema(name))
+        schema = contract_schema(name)
+        task = _ValidPart(self.root, name, arrow_of(schema))
+
+        def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            return task(batches)
+
+        with_bucket = T.StructType(
+            [*schema.fields, T.StructField(BUCKET, T.IntegerType())]
+        )
+        return numbers(self.spark, self.buckets).mapInArrow(run, with_bucket)
 
     @property
     def quarantine(self) -> DataFrame:

@@ -28,6 +28,15 @@ def test_counts_and_breaches_equal_one_machine(spark: Any, dirty_dir: Path) -> N
     b["source_line"] = b["source_line"].replace("nan", "<NA>")
     pd.testing.assert_frame_equal(a, b)
     assert {"known_enterprise", "duplicate_key"} <= set(a["rule"])
+    valid = collect(two.valid("payroll"))
+    expected = one.tables.payroll
+    assert list(valid.columns) == [*expected.columns, "_bucket"]
+    key = ["enterprise_id", "period"]
+    got = valid.drop(columns="_bucket").sort_values(key, ignore_index=True)
+    pd.testing.assert_frame_equal(
+        got, expected.sort_values(key, ignore_index=True), check_dtype=False
+    )
+    assert valid["_bucket"].between(0, 1).all()
 
 
 def test_a_missing_column_is_one_machines_error(

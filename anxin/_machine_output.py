@@ -110,8 +110,15 @@ def _count(key: str, value: Any) -> Any:
 
 
 def scoring_facts(result: Any) -> dict[str, Any]:
-    """``summary.json`` with the output directory, its files and the MLflow run."""
-    files = sorted(p.name for p in Path(result.out_dir).iterdir() if p.is_file())
+    """``summary.json`` with the output directory, its files and the MLflow run.
+
+    A directory is listed as a file is, with a trailing ``/``: the Spark
+    engine writes ``scores.parquet/`` (partitioned by region), both engines
+    ``quarantine/`` when rows were quarantined.
+    """
+    files = sorted(
+        p.name + ("/" if p.is_dir() else "") for p in Path(result.out_dir).iterdir()
+    )
     return {
         **result.summary,
         "out_dir": result.out_dir,

@@ -245,6 +245,7 @@ def test_validate_train_and_score_print_json_for_machines(
     assert scored["quarantine"]["rows"] == injected
     assert scored["drift"]["verdict"] in {"stable", "watch", "act"}
     assert set(scored["files"]) >= {"scores.parquet", "summary.json", "drift.csv"}
+    assert "quarantine/" in scored["files"]  # directories end in "/"
     summary = json.loads((month / "summary.json").read_text("utf-8"))
     assert {k: scored[k] for k in summary} == summary
     assert MlflowClient(uri).get_run(scored["run_id"]).info.status == "FINISHED"

@@ -8,8 +8,10 @@ tens of millions of enterprises (``pip install 'anxin[spark]'``, Java 17).
     result = anxin.spark.score("hdfs-mounted/data/", "scores/", as_of="2026-06",
                                model="models:/anxin-arrears@champion")
 
-Every bucket of enterprises (rows grouped by a hash of the enterprise code)
-runs one machine's code: :func:`anxin.validation.validate_part`,
+Every bucket of enterprises (rows grouped by a hash of the enterprise code,
+handed between steps as files the tasks write and read,
+:mod:`anxin.spark._buckets`) runs one machine's code:
+:func:`anxin.validation.validate_part`,
 :func:`anxin.features.build_features_part`, the model bundle and
 :func:`anxin.reasons.attach_reasons`; what a bucket cannot know alone (the
 extract's last month, peer means, global ranks and quotas, drift bins) is

@@ -1,15 +1,18 @@
 """``anxin.spark.score``: one month scored on Spark, written like
 :func:`anxin.score_month`.
 
-validate (buckets of enterprises, :mod:`anxin.spark.validation`) ->
-features and scores (each bucket by :mod:`anxin.features` and the model
-bundle shipped once per executor) -> global ranks and levels
-(:mod:`anxin.spark._levels`) -> reasons for the rows the mode explains
-(:func:`anxin.reasons.attach_reasons`) -> drift from bin counts summed over
-partitions -> ``OUT_DIR/as_of=YYYY-MM/`` under the month's lock, written in a
-hidden directory and swapped in with renames (:mod:`anxin.scoring`), then
-logged to MLflow. Intermediate data live in the hidden directory and go with
-it.
+validate (rows scattered to enterprise-hash buckets, each bucket by one
+machine's contract, :mod:`anxin.spark.validation`) -> features, scores and
+drift bin counts (each bucket by :mod:`anxin.features` and the model bundle
+shipped once per executor; the scored rows kept as the bucket's part) ->
+global ranks and levels (:mod:`anxin.spark._levels`) -> reasons for the rows
+the mode explains (:func:`anxin.reasons.attach_reasons`, per bucket) ->
+``OUT_DIR/as_of=YYYY-MM/`` under the month's lock, written in a hidden
+directory and swapped in with renames (:mod:`anxin.scoring`), then logged
+to MLflow. Spark schedules the buckets' tasks and sorts what must be sorted
+across them (ranks, the scores by region); the rows themselves move between
+steps as the buckets' files (:mod:`anxin.spark._buckets`) in the month's
+hidden directory, and go with it.
 """
 
 from __future__ import annotations
@@ -292,7 +295,8 @@ def score(
         A data directory of Parquet tables, a mapping of table -> Parquet
         path or metastore table, or tables from :func:`load_tables`.
     out_dir : str or Path
-        Output root, on a file system the driver and executors share.
+        Output root, on a file system the driver and executors share (the
+        buckets' intermediate files are written under it too).
     as_of, model, policy, explain, top_k, log, tracking_uri, step, lock_timeout
         As for :func:`anxin.score_month`.
     buckets : int, optional

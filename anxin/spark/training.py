@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -74,8 +75,10 @@ def training_frame(
     buckets : int, optional
         Enterprise-hash buckets; default one per 12,500 enterprises.
     work_dir : str or Path, optional
-        Where the validated rows are kept while the frame is built (deleted
-        after); default Spark's cache.
+        Where the buckets' intermediate files are kept while the frame is
+        built (deleted after): a directory every executor reads and writes
+        (on a cluster, shared storage). Default: a temporary directory of
+        the driver's, enough in local mode.
     spark : SparkSession, optional
         Default: the active session, else a local one.
 
@@ -114,11 +117,12 @@ def training_frame(
     tables = (
         source if isinstance(source, SparkTables) else load_tables(source, spark=spark)
     )
-    work = None if work_dir is None else Path(work_dir) / f"validated-{time.time_ns()}"
+    if work_dir is None:
+        work = Path(tempfile.mkdtemp(prefix="anxin-spark-"))
+    else:
+        work = Path(work_dir) / f"validated-{time.time_ns()}"
     try:
-        validation = validate(
-            tables, buckets=buckets, work_dir=None if work is None else str(work)
-        )
+        validation = validate(tables, buckets=buckets, work_dir=str(work))
         population = validation.population()
         sampling = Sampling(
             horizon, population.last_period, float(negatives), keep_from, seed
@@ -138,8 +142,7 @@ def training_frame(
             rows = rows.where(F.col("period") <= end)
         frame = collect(rows)
     finally:
-        if work is not None:
-            shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
     frame = frame.sort_values(["enterprise_id", "period"], ignore_index=True)
     frame["label"] = frame["label"].astype("int8")
     logger.info(

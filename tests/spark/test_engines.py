@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from anxin._machine_output import scoring_facts
 from anxin.cli import main
 from anxin.config import config_context
 from anxin.scoring import month_dir
@@ -46,6 +48,8 @@ def test_engine_spark_writes_what_engine_local_writes(
     s1, s2 = (json.loads((d / "summary.json").read_text()) for d in (one, two))
     assert s1["levels"] == s2["levels"] and s1["quarantine"] == s2["quarantine"]
     assert s2["engine"] == "spark"
+    listed = scoring_facts(SimpleNamespace(summary=s2, out_dir=two, run_id=None))
+    assert {"scores.parquet/", "summary.json", "quarantine/"} <= set(listed["files"])
     # the same level counts and table of warnings are printed
     assert _table(spark_out.replace("/two/", "/one/")) == _table(local_out)
     assert "Top warnings" in _table(spark_out)

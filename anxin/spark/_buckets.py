@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,9 +54,10 @@ TASKS_PER_CORE = 4
 #: Rows a scatter task holds before writing its buckets' files.
 FLUSH_ROWS = 2_000_000
 #: Per-position multipliers of the id hash (odd, fixed: buckets never move).
-_WEIGHTS = np.random.default_rng(20261130).integers(
-    1, 2**63, 64, dtype=np.uint64
-) | np.uint64(1)
+_WEIGHTS = np.array(
+    [(0x9E3779B97F4A7C15 * (2 * i + 1)) % 2**64 | 1 for i in range(64)],
+    dtype=np.uint64,
+)  # fixed integers, not a random generator's output: the same everywhere
 
 
 def bucket_ids(ids: pa.Array | pa.ChunkedArray, buckets: int) -> np.ndarray:
@@ -146,7 +148,7 @@ class _Writer:
             folder = _bucket_dir(self.root, int(b))
             folder.mkdir(parents=True, exist_ok=True)
             target = folder / f"{self.name}-{self.task}-{self.flushes}.arrow"
-            feather.write_feather(part, str(target), compression="uncompressed")
+            _write_arrow(part, target)
         self.counts += counts
         self.flushes += 1
 
@@ -210,10 +212,10 @@ def pieces_of(name: str, source: str, rows_per_piece: int) -> list[Piece] | None
     """A local Parquet file or directory in pieces of about ``rows_per_piece``,
     files in path order (as :func:`anxin.spark.load_tables` numbers rows);
     None if ``source`` is not a local path."""
-    root = Path(source)
+    root = Path(source).absolute()
     if not root.exists():
         return None
-    files = sorted(ds.dataset(source, format="parquet").files)
+    files = sorted(ds.dataset(str(root), format="parquet").files)
     pieces, start = [], 0
     for path in files:
         keys = tuple(
@@ -257,7 +259,10 @@ def read_piece(piece: Piece, schema: pa.Schema, source_row: str) -> pa.Table:
             arrays.append(text.cast(field.type))
         elif field.name in table.column_names:
             column = table.column(field.name).combine_chunks()
-            arrays.append(column.cast(field.type, safe=False))
+            # Spark's types come from these files: only a timestamp's unit
+            # may be finer here (Spark keeps microseconds)
+            safe = not pa.types.is_timestamp(field.type)
+            arrays.append(column.cast(field.type, safe=safe))
         else:
             arrays.append(pa.nulls(n, field.type))
     return pa.Table.from_arrays(arrays, schema=schema)
@@ -325,11 +330,19 @@ def write_part(
     """
     target = _part_path(root, kind, bucket, for_spark)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.parent / f".{target.name}-{os.getpid()}"
     if for_spark:
+        temporary = target.parent / f".{target.name}-{uuid.uuid4().hex}"
         pq.write_table(table, str(temporary))
+        os.replace(temporary, target)
     else:
-        feather.write_feather(table, str(temporary), compression="uncompressed")
+        _write_arrow(table, target)
+
+
+def _write_arrow(table: pa.Table, target: Path) -> None:
+    """An uncompressed Arrow file, in place whole or not at all (a retried or
+    speculative task's copy replaces it, never truncates it)."""
+    temporary = target.parent / f".{target.name}-{uuid.uuid4().hex}"
+    feather.write_feather(table, str(temporary), compression="uncompressed")
     os.replace(temporary, target)
 
 

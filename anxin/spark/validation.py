@@ -41,6 +41,7 @@ from pyspark.sql import types as T
 from anxin._contract_errors import check_columns, no_rows_error, no_valid_rows_error
 from anxin._peers import Population
 from anxin.config import config_context, get_config
+from anxin.exceptions import InvalidParameterError
 from anxin.features import peer_totals
 from anxin.schemas import REQUIRED_TABLES, SCHEMAS, TABLE_NAMES
 from anxin.spark._buckets import (
@@ -386,7 +387,9 @@ def _scatter(tables: SparkTables, n_buckets: int, root: str) -> pd.DataFrame:
     schemas = {n: arrow_of(tables.frames[n].schema) for n in tables.present()}
     parts, pieces = [], []
     for name in tables.present():
-        local = pieces_of(name, tables.sources[name], ROWS_PER_PIECE)
+        local = None
+        if all(f.startswith("file:") for f in tables.frames[name].inputFiles()):
+            local = pieces_of(name, tables.sources[name], ROWS_PER_PIECE)
         if local is not None:
             pieces += local
             continue
@@ -405,10 +408,55 @@ def _scatter(tables: SparkTables, n_buckets: int, root: str) -> pd.DataFrame:
             return reader(batches)
 
         parts.append(numbers(spark, len(pieces)).mapInArrow(read, _SCATTERED))
+    if not parts:  # Parquet files without row groups
+        return pd.DataFrame(columns=[f.name for f in _SCATTERED.fields])
     union = parts[0]
     for part in parts[1:]:
         union = union.unionByName(part)
     return collect(union)
+
+
+def _work_root(spark: SparkSession, work_dir: str | None) -> str:
+    """An empty directory for the buckets' files (absolute: tasks have
+    their own working directories)."""
+    if work_dir is None:
+        if not str(spark.sparkContext.master).startswith("local"):
+            raise InvalidParameterError(
+                "anxin.spark.validate: give work_dir, a directory on storage "
+                "the driver and every executor share (a temporary directory "
+                "of the driver's only works in local mode)."
+            )
+        root = tempfile.mkdtemp(prefix="anxin-spark-")
+        # lazy DataFrames read it: kept while the driver runs
+        atexit.register(shutil.rmtree, root, True)
+        return root
+    path = Path(work_dir).absolute()
+    if path.exists() and any(path.iterdir()):
+        raise InvalidParameterError(
+            f"anxin.spark.validate: work_dir {str(path)!r} is not empty; the "
+            "buckets' files of another run would mix in. Give an empty or "
+            "new directory."
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
+def _check_counts(written: pd.DataFrame, counts: pd.DataFrame, root: str) -> None:
+    """Every row scattered to a bucket was read back there, else the
+    executors do not share ``root`` (nothing may go missing silently)."""
+    sent = written.groupby(["table", "bucket"])["rows"].sum()
+    seen = counts.assign(rows=counts["valid"] + counts["rejected"])
+    got = seen.groupby(["table", "bucket"])["rows"].sum()
+    both = pd.concat([sent.rename("sent"), got.rename("got")], axis=1).fillna(0)
+    lost = both[both["sent"] != both["got"]]
+    if len(lost):
+        first = lost.reset_index().iloc[0]
+        raise OSError(
+            f"{first['table']}: bucket {int(first['bucket'])} was sent "
+            f"{int(first['sent'])} rows but its task read {int(first['got'])} "
+            f"from {root}. The work directory "
+            "must be on storage the driver and every executor share."
+        )
 
 
 def validate(
@@ -443,7 +491,7 @@ def validate(
         check_columns(name, _shown(tables, name), tables.columns(name))
     spark = tables.spark
     n_buckets = _buckets(tables, buckets)
-    root = work_dir or tempfile.mkdtemp(prefix="anxin-spark-")
+    root = _work_root(spark, work_dir)
     scattered = str(Path(root) / "scattered")
     written = _scatter(tables, n_buckets, scattered)
     periods = written.loc[written["bucket"].isna(), ["period"]]
@@ -472,6 +520,7 @@ def validate(
     ids = numbers(spark, n_buckets).where(F.col("id").isin(hit))
     counts = collect(ids.mapInArrow(run, _COUNTS))
     shutil.rmtree(scattered, ignore_errors=True)
+    _check_counts(written, counts, root)
     sums = counts.groupby("table")[["valid", "rejected"]].sum()
     rows_valid = {n: int(sums["valid"].get(n, 0)) for n in tables.present()}
     payroll = counts[counts["table"] == "payroll"]
@@ -487,8 +536,6 @@ def validate(
         payroll_months=(payroll["first"].min(), payroll["last"].max()),
         schemas={n: tables.frames[n].schema for n in tables.present()},
     )
-    if work_dir is None:  # lazy DataFrames read it: kept while the driver runs
-        atexit.register(shutil.rmtree, root, True)
     for name in REQUIRED_TABLES:
         if rows_valid[name] == 0:
             counts = out.counts()

@@ -10,13 +10,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anxin.spark import load_tables
+from anxin.exceptions import InvalidParameterError
+from anxin.spark import load_tables, validate
 from anxin.spark._buckets import bucket_ids, pieces_of, read_piece
 from anxin.spark._compat import arrow_schema, collect
 from anxin.spark.tables import SOURCE_ROW
+from anxin.spark.validation import _check_counts
 
 CODES = st.lists(st.text(min_size=0, max_size=24), min_size=1, max_size=60)
 
@@ -45,6 +48,13 @@ def test_the_same_code_lands_alike_in_any_arrow_form() -> None:
     assert plain[0] == plain[3]
     missing = bucket_ids(pa.array([None, ""], pa.string()), 40)
     assert missing[0] == missing[1]  # a missing code is "" (as Spark's bucket was)
+
+
+def test_buckets_never_move() -> None:
+    # executors of any version must agree on an enterprise's bucket, and a
+    # rerun must put it where the last run did: the hash is pinned
+    codes = pa.array(["91330100MA2AXXXX1A", "", "9133"])
+    assert bucket_ids(codes, 1000).tolist() == [215, 0, 696]
 
 
 def test_codes_spread_over_the_buckets() -> None:
@@ -82,3 +92,29 @@ def test_pieces_read_as_spark_reads_them(
         b = got_frame[column].astype(str).tolist()
         assert a == b, column
     assert pieces_of("payroll", str(tmp_path / "absent"), 300) is None
+
+
+def test_a_used_work_dir_is_refused(
+    spark: Any, dirty_dir: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "left-over.arrow").write_bytes(b"rows of another run")
+    with pytest.raises(InvalidParameterError, match="not empty"):
+        validate(load_tables(dirty_dir, spark=spark), work_dir=str(tmp_path))
+
+
+def test_rows_a_bucket_did_not_read_back_are_an_error() -> None:
+    sent = pd.DataFrame(
+        {"table": ["payroll", "payroll"], "bucket": [0, 1], "rows": [10, 7]}
+    )
+    read = pd.DataFrame(
+        {
+            "table": ["payroll"] * 2,
+            "bucket": [0, 1],
+            "valid": [9, 0],
+            "rejected": [1, 0],
+        }
+    )
+    with pytest.raises(OSError, match="bucket 1 was sent 7 rows but its task read 0"):
+        _check_counts(sent, read, "/work")
+    read.loc[1, "valid"] = 7
+    _check_counts(sent, read, "/work")  # every row accounted for

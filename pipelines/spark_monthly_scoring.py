@@ -32,6 +32,10 @@ Settings it needs:
 * ``spark.executor.memoryOverhead``: the pandas work of a bucket runs in the
   Python workers, outside the JVM heap -- about 0.7 GB per concurrent task
   at the default 12,500 enterprises per bucket (docs/scale.md);
+* ``out_dir`` (the config's ``[score] out_dir``) on storage the driver
+  and every executor share (NFS, or HDFS mounted on every node): the month is
+  written there, and the buckets' intermediate files (about 5-6 GB per
+  million enterprises) go through its hidden directory;
 * anxin's session settings (UTC, Arrow, anxin's Python daemon) are set by
   :func:`anxin.spark.spark_session` when it creates the session here.
 

@@ -69,9 +69,10 @@ __all__ = ["SparkValidation", "validate"]
 
 logger = logging.getLogger(__name__)
 
-#: Enterprises per bucket when the number of buckets is not given: 1 M
-#: enterprises in 80 buckets took 485 s in local[2], in 20 buckets 1,014 s,
-#: with half the memory per Python worker (benchmarks/README.md).
+#: Enterprises per bucket when the number of buckets is not given: a
+#: bucket's pandas work peaks at about 0.7 GB with 12,500 (13 months), and
+#: with the first design 1 M enterprises in 80 buckets took half the time of
+#: 20 buckets (benchmarks/README.md).
 ENTERPRISES_PER_BUCKET = 12_500
 #: Rows of a local Parquet table one task reads (whole row groups).
 ROWS_PER_PIECE = 1_000_000

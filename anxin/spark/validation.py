@@ -272,8 +272,18 @@ class SparkValidation:
         """Rows quarantined over all tables."""
         return sum(self.rows_in[t] - self.rows_valid[t] for t in self.rows_in)
 
+    def _check_root(self) -> None:
+        if not Path(self.root).is_dir():
+            raise FileNotFoundError(
+                f"{self.root}: this validation's files are gone (anxin.spark."
+                "score removes its work directory when the month is written). "
+                "Read the month's summary.json and quarantine files instead, or "
+                "call anxin.spark.validate yourself."
+            )
+
     def _read(self, kind: str, schema: T.StructType) -> DataFrame:
         """A kind's parts with ``_bucket`` (no rows if no bucket wrote one)."""
+        self._check_root()
         folder = Path(self.root) / kind
         if not any(folder.glob("bucket=*/part.parquet")):
             empty = self.spark.createDataFrame([], schema)
@@ -285,6 +295,7 @@ class SparkValidation:
 
     def valid(self, name: str) -> DataFrame:
         """The valid rows of a table (contract columns and types) with ``_bucket``."""
+        self._check_root()
         schema = contract_schema(name)
         task = _ValidPart(self.root, name, arrow_of(schema))
 

@@ -70,6 +70,17 @@ def test_scores_levels_ranks_and_reasons_equal_one_machine(
     assert (b["risk_level"] != "none").sum() > 0  # quotas per region were applied
 
 
+def test_the_runs_validation_says_its_files_are_gone(
+    both: tuple[Path, Path, Any],
+) -> None:
+    validation = both[2].validation
+    assert validation.n_quarantined > 0  # the counts stay with the result
+    with pytest.raises(FileNotFoundError, match=r"summary\.json"):
+        validation.counts()
+    with pytest.raises(FileNotFoundError, match="files are gone"):
+        validation.valid("payroll")
+
+
 def test_quarantine_and_drift_files_are_byte_identical(
     both: tuple[Path, Path, Any],
 ) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
 
 from anxin._checks import arrow_text
+from anxin.spark._compat import quiet_logs
 
 __all__ = [
     "SCATTER_SCHEMA",
@@ -41,6 +42,7 @@ __all__ = [
     "ReadPieces",
     "Scatter",
     "bucket_ids",
+    "each_number",
     "numbers",
     "pieces_of",
     "read_bucket",
@@ -97,6 +99,22 @@ def numbers(spark: SparkSession, n: int) -> DataFrame:
     """
     cores = spark.sparkContext.defaultParallelism
     return spark.range(0, n, 1, max(1, min(n, TASKS_PER_CORE * cores)))
+
+
+def each_number(
+    batches: Iterator[pa.RecordBatch],
+    run: Callable[[int], pa.RecordBatch | pa.Table | None],
+) -> Iterator[pa.RecordBatch]:
+    """``run`` for each number (bucket) of a task's batches of :func:`numbers`;
+    what it gives back, as batches (None: nothing)."""
+    quiet_logs()
+    for batch in batches:
+        for number in batch.column(0).to_pylist():
+            out = run(int(number))
+            if isinstance(out, pa.Table):
+                yield from out.to_batches()
+            elif out is not None:
+                yield out
 
 
 def _bucket_dir(root: str, bucket: int) -> Path:

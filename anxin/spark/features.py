@@ -25,9 +25,9 @@ from anxin.catalogue import CATALOGUE
 from anxin.features import build_features_part
 from anxin.labels import build_labels
 from anxin.schemas import TABLE_NAMES
-from anxin.spark._buckets import numbers, read_part
+from anxin.spark._buckets import each_number, numbers, read_part
 from anxin.spark._bundle import ModelFiles
-from anxin.spark._compat import arrow_schema, arrow_to_frame, frame_to_arrow, quiet_logs
+from anxin.spark._compat import arrow_schema, arrow_to_frame, frame_to_arrow
 from anxin.spark.validation import SparkValidation, contract_schema
 from anxin.tables import Tables
 
@@ -97,10 +97,7 @@ class FeatureBucket:
         return Tables(**frames)
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        quiet_logs()
-        for batch in batches:
-            for bucket in batch.column(0).to_pylist():
-                yield from self.bucket(int(bucket)).to_batches()
+        return each_number(batches, self.bucket)
 
     def bucket(self, bucket: int) -> pa.Table:
         """Features (and a score or labels) of one bucket's enterprises."""

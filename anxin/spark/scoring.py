@@ -43,14 +43,13 @@ from anxin.prediction import PREDICT_COLUMNS, as_policy, load_model
 from anxin.reasons import attach_reasons, check_explain
 from anxin.schemas import LEVELS, TABLE_NAMES
 from anxin.scoring import StepClock, begin_month, commit_month, log_scoring
-from anxin.spark._buckets import numbers, read_part, write_part
+from anxin.spark._buckets import each_number, numbers, read_part, write_part
 from anxin.spark._bundle import ModelFiles, ship
 from anxin.spark._compat import (
     arrow_schema,
     arrow_to_frame,
     collect,
     frame_to_arrow,
-    quiet_logs,
 )
 from anxin.spark._levels import POSITION, SIZE, ranked
 from anxin.spark._month import summary as month_summary
@@ -131,18 +130,6 @@ _COUNTS = T.StructType(
 )
 
 
-def _each_bucket(
-    batches: Iterator[pa.RecordBatch], run: Callable[[int], pa.RecordBatch | None]
-) -> Iterator[pa.RecordBatch]:
-    """``run`` for each bucket number in a task's batches of ``spark.range``."""
-    quiet_logs()
-    for batch in batches:
-        for bucket in batch.column(0).to_pylist():
-            out = run(int(bucket))
-            if out is not None:
-                yield out
-
-
 @dataclasses.dataclass(frozen=True)
 class _ScoreBucket:
     """Features and scores of a bucket, written under ``root/scored``; the
@@ -153,7 +140,7 @@ class _ScoreBucket:
     root: str
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        return _each_bucket(batches, self.bucket)
+        return each_number(batches, self.bucket)
 
     def bucket(self, bucket: int) -> pa.RecordBatch | None:
         frame = self.features.frame(bucket)
@@ -188,7 +175,7 @@ class _Finish:
     root: str
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        return _each_bucket(batches, self.bucket)
+        return each_number(batches, self.bucket)
 
     def bucket(self, bucket: int) -> pa.RecordBatch | None:
         schema = arrow_schema(feature_schema(scored=True))

@@ -47,6 +47,7 @@ from anxin.schemas import REQUIRED_TABLES, SCHEMAS, TABLE_NAMES
 from anxin.spark._buckets import (
     ReadPieces,
     Scatter,
+    each_number,
     numbers,
     pieces_of,
     read_bucket,
@@ -58,7 +59,6 @@ from anxin.spark._compat import (
     arrow_to_frame,
     collect,
     frame_to_arrow,
-    quiet_logs,
     spark_type,
 )
 from anxin.spark.tables import BUCKET, SOURCE_ROW, SparkTables, quoted
@@ -145,10 +145,7 @@ class _ValidateBucket:
     period_floor: str
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        quiet_logs()
-        for batch in batches:
-            for bucket in batch.column(0).to_pylist():
-                yield self.bucket(int(bucket))
+        return each_number(batches, self.bucket)
 
     # long: one bucket's validation, then each part written in its place
     def bucket(self, bucket: int) -> pa.RecordBatch:
@@ -222,14 +219,13 @@ class _ValidPart:
     schema: pa.Schema
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            for bucket in batch.column(0).to_pylist():
-                kind = f"valid/{self.name}"
-                part = read_part(
-                    self.root, kind, int(bucket), self.schema, for_spark=False
-                )
-                tag = pa.array(np.full(part.num_rows, bucket, dtype=np.int32))
-                yield from part.append_column(BUCKET, tag).to_batches()
+        return each_number(batches, self.bucket)
+
+    def bucket(self, bucket: int) -> pa.Table:
+        kind = f"valid/{self.name}"
+        part = read_part(self.root, kind, bucket, self.schema, for_spark=False)
+        tag = pa.array(np.full(part.num_rows, bucket, dtype=np.int32))
+        return part.append_column(BUCKET, tag)
 
 
 @dataclasses.dataclass

@@ -223,6 +223,7 @@ class Piece:
     path: str
     row_groups: tuple[int, ...]
     start: int  # rows of the table before this piece
+    rows: int
     partition: tuple[tuple[str, str | None], ...]  # Hive keys of its directory
 
 
@@ -251,7 +252,7 @@ def pieces_of(name: str, source: str, rows_per_piece: int) -> list[Piece] | None
             group.append(i)
             held += meta.row_group(i).num_rows
             if held >= rows_per_piece or i == meta.num_row_groups - 1:
-                pieces.append(Piece(name, path, tuple(group), start, keys))
+                pieces.append(Piece(name, path, tuple(group), start, held, keys))
                 start += held
                 group, held = [], 0
     return pieces

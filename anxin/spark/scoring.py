@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -88,6 +88,14 @@ SCORES_SCHEMA = T.StructType(
         T.StructField("reasons", T.ArrayType(_REASON)),
         T.StructField("reasons_zh", T.StringType()),
         T.StructField("reasons_en", T.StringType()),
+    ]
+)
+#: What a scoring task writes for Spark to rank (``ranked`` parts).
+_RANKED = T.StructType(
+    [
+        T.StructField("enterprise_id", T.StringType()),
+        T.StructField("region", T.StringType()),
+        T.StructField("risk_score", T.DoubleType()),
     ]
 )
 #: Top-ranked rows kept on the driver for printing.
@@ -149,7 +157,7 @@ class _ScoreBucket:
         target = arrow_schema(feature_schema(scored=True))
         scored = frame_to_arrow(frame, target)
         write_part(self.root, "scored", bucket, scored, for_spark=False)
-        ranked_by = scored.select(["enterprise_id", "region", "risk_score"])
+        ranked_by = scored.select(_RANKED.fieldNames())
         write_part(self.root, "ranked", bucket, ranked_by)  # Spark ranks them
         score = frame["risk_score"].to_numpy()
         counts = drift_counts(self.model.load(), frame, score)
@@ -247,9 +255,18 @@ def _drift(counted: pd.DataFrame, model: Any, month: str) -> pd.DataFrame:
     return drift_report_of_counts(model, counts, as_of=month)
 
 
+def _parts(spark: SparkSession, folder: Path, schema: T.StructType) -> DataFrame:
+    """The ``bucket=N/part.parquet`` files the tasks wrote, with ``bucket``;
+    their schema is given, so Spark runs no job to infer it."""
+    with_bucket = T.StructType(
+        [*schema.fields, T.StructField("bucket", T.IntegerType())]
+    )
+    return spark.read.schema(with_bucket).parquet(str(folder))
+
+
 def _ranks(spark: SparkSession, root: Path, policy: LevelPolicy) -> None:
     """Global ranks (and quota places) of the scored rows, by bucket."""
-    scored = spark.read.parquet(str(root / "ranked"))
+    scored = _parts(spark, root / "ranked", _RANKED)
     ranks = ranked(scored, policy, keep=("bucket",))
     ranks.write.partitionBy("bucket").parquet(str(root / "ranks"))
 
@@ -353,9 +370,9 @@ def score(
         _ranks(spark, parts, active)
         finish = _Finish(files, active, month, explain, top_k, str(parts))
         _over_buckets(spark, validation.buckets, finish)
-        finished = spark.read.parquet(str(parts / "finished")).drop("bucket")
+        finished = _parts(spark, parts / "finished", SCORES_SCHEMA).drop("bucket")
         write_scores(finished, tmp / "scores.parquet")
-        written = spark.read.parquet(str(tmp / "scores.parquet"))
+        written = finished  # the same rows (read again: no inference, no listing)
         say("write summary")
         write_quarantine(tmp, validation, tables)
         drift.to_csv(tmp / "drift.csv", index=False)

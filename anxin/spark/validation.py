@@ -45,6 +45,7 @@ from anxin.exceptions import InvalidParameterError
 from anxin.features import peer_totals
 from anxin.schemas import REQUIRED_TABLES, SCHEMAS, TABLE_NAMES
 from anxin.spark._buckets import (
+    Piece,
     ReadPieces,
     Scatter,
     each_number,
@@ -282,7 +283,9 @@ class SparkValidation:
         self._check_root()
         folder = Path(self.root) / kind
         if not any(folder.glob("bucket=*/part.parquet")):
-            empty = self.spark.createDataFrame([], schema)
+            # no partitions, so no task (a list would start Python workers)
+            nothing = self.spark.sparkContext.emptyRDD()
+            empty = self.spark.createDataFrame(nothing, schema)
             return empty.withColumn(BUCKET, F.lit(None).cast("int"))
         frame = self.spark.read.schema(
             T.StructType([*schema.fields, T.StructField("bucket", T.IntegerType())])
@@ -376,30 +379,46 @@ def _shown(tables: SparkTables, name: str) -> str:
     return where.rstrip("/").rsplit("/", 1)[-1] if "/" in where else where
 
 
-def _buckets(tables: SparkTables, buckets: int | None) -> int:
+def _local_pieces(tables: SparkTables) -> dict[str, list[Piece]]:
+    """The tables that are local Parquet, in pieces of about
+    :data:`ROWS_PER_PIECE` rows (their tasks read them with Arrow)."""
+    out = {}
+    for name in tables.present():
+        if all(f.startswith("file:") for f in tables.frames[name].inputFiles()):
+            pieces = pieces_of(name, tables.sources[name], ROWS_PER_PIECE)
+            if pieces is not None:
+                out[name] = pieces
+    return out
+
+
+def _buckets(
+    tables: SparkTables, buckets: int | None, local: dict[str, list[Piece]]
+) -> int:
     if buckets is not None:
         return int(buckets)
-    n = tables.rows.get("enterprises") or tables.frames["enterprises"].count()
+    n = tables.rows.get("enterprises")
+    if n is None and "enterprises" in local:  # the files' footers say
+        n = sum(p.rows for p in local["enterprises"])
+    if n is None:
+        n = tables.frames["enterprises"].count()
     cores = tables.spark.sparkContext.defaultParallelism
     return max(2 * cores, math.ceil(n / ENTERPRISES_PER_BUCKET))
 
 
-def _scatter(tables: SparkTables, n_buckets: int, root: str) -> pd.DataFrame:
+def _scatter(
+    tables: SparkTables, n_buckets: int, root: str, local: dict[str, list[Piece]]
+) -> pd.DataFrame:
     """Every table's rows to their buckets' files; what each task wrote.
 
-    Local Parquet files are read by the tasks with Arrow, in pieces of
-    about :data:`ROWS_PER_PIECE` rows; other sources (metastore tables,
-    remote paths) as Spark reads them.
+    The ``local`` tables' pieces are read by the tasks with Arrow; other
+    sources (metastore tables, remote paths) as Spark reads them.
     """
     spark = tables.spark
     schemas = {n: arrow_of(tables.frames[n].schema) for n in tables.present()}
     parts, pieces = [], []
     for name in tables.present():
-        local = None
-        if all(f.startswith("file:") for f in tables.frames[name].inputFiles()):
-            local = pieces_of(name, tables.sources[name], ROWS_PER_PIECE)
-        if local is not None:
-            pieces += local
+        if name in local:
+            pieces += local[name]
             continue
         scatter = Scatter(name, n_buckets, root)
 
@@ -498,10 +517,11 @@ def validate(
     for name in tables.present():
         check_columns(name, _shown(tables, name), tables.columns(name))
     spark = tables.spark
-    n_buckets = _buckets(tables, buckets)
+    local = _local_pieces(tables)
+    n_buckets = _buckets(tables, buckets, local)
     root = _work_root(spark, work_dir)
     scattered = str(Path(root) / "scattered")
-    written = _scatter(tables, n_buckets, scattered)
+    written = _scatter(tables, n_buckets, scattered, local)
     periods = written.loc[written["bucket"].isna(), ["period"]]
     last = last_period_of(periods.astype({"period": "string"}))
     written = written[written["bucket"].notna()]

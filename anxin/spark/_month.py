@@ -26,12 +26,19 @@ from anxin.drift import drift_summary
 from anxin.levels import LevelPolicy
 from anxin.model import ArrearsModel
 from anxin.schemas import LEVELS
-from anxin.spark._compat import collect, quiet
+from anxin.spark._compat import arrow_schema, collect, quiet
 from anxin.spark.tables import SparkTables
 from anxin.spark.validation import SparkValidation
 from anxin.validation import QUARANTINE_COLUMNS
 
-__all__ = ["read_scores", "summary", "write_quarantine"]
+__all__ = [
+    "TALLY",
+    "quantile_ranks",
+    "read_scores",
+    "summary",
+    "tally",
+    "write_quarantine",
+]
 
 
 def read_scores(path: str | Path, *, flagged: bool = False) -> pd.DataFrame:
@@ -124,23 +131,68 @@ def write_quarantine(
     _fsync_tree(tmp)
 
 
-def _quantiles(scores: DataFrame, n: int) -> dict[str, float | None]:
-    """Score quantiles as pandas' ``quantile`` (linear), from the ranks."""
+#: Per bucket, what the summary needs of its finished rows: a row per
+#: region and level (``count``, ``score_sum``), and the score at each
+#: asked-for rank (``rank``, ``risk_score``).
+TALLY = T.StructType(
+    [
+        T.StructField("kind", T.StringType()),  # "level" or "rank"
+        T.StructField("region", T.StringType()),
+        T.StructField("risk_level", T.StringType()),
+        T.StructField("count", T.LongType()),
+        T.StructField("score_sum", T.DoubleType()),
+        T.StructField("rank", T.LongType()),
+        T.StructField("risk_score", T.DoubleType()),
+    ]
+)
+
+_QUANTILES = {"p50": 0.5, "p95": 0.95, "p99": 0.99}
+
+
+def quantile_ranks(n: int) -> tuple[int, ...]:
+    """The ranks whose scores give the summary's quantiles of ``n`` scores."""
+    at = [q * (n - 1) for q in _QUANTILES.values()]
+    lows = {n - int(np.floor(h)) for h in at}
+    highs = {max(1, n - int(np.floor(h)) - 1) for h in at}
+    return tuple(sorted(lows | highs)) if n else ()
+
+
+def tally(frame: pd.DataFrame, ranks: tuple[int, ...]) -> pa.RecordBatch:
+    """:data:`TALLY` rows of one bucket's finished rows."""
+    levels = frame.groupby(
+        [frame["region"].astype(object), frame["risk_level"].astype(object)],
+        dropna=False,
+        observed=True,
+    )["risk_score"].agg(["size", "sum"])
+    at = frame[frame["rank"].isin(ranks)]
+    n, m = len(levels), len(at)
+    keys = [
+        [None if pd.isna(v) else str(v) for v in levels.index.get_level_values(i)]
+        for i in (0, 1)
+    ]
+    columns = {
+        "kind": ["level"] * n + ["rank"] * m,
+        "region": [*keys[0], *[None] * m],
+        "risk_level": [*keys[1], *[None] * m],
+        "count": [*levels["size"], *[None] * m],
+        "score_sum": [*levels["sum"], *[None] * m],
+        "rank": [None] * n + at["rank"].tolist(),
+        "risk_score": [None] * n + at["risk_score"].tolist(),
+    }
+    return pa.RecordBatch.from_pydict(columns, schema=arrow_schema(TALLY))
+
+
+def _quantiles(values: dict[int, float], n: int) -> dict[str, float | None]:
+    """Score quantiles as pandas' ``quantile`` (linear), from the scores at
+    :func:`quantile_ranks`."""
     if n == 0:
         return {"p50": None, "p95": None, "p99": None}
-    wanted = {"p50": 0.5, "p95": 0.95, "p99": 0.99}
-    at = {k: q * (n - 1) for k, q in wanted.items()}
-    ranks = sorted(
-        {n - int(np.floor(h)) for h in at.values()}
-        | {max(1, n - int(np.floor(h)) - 1) for h in at.values()}
-    )
-    rows = scores.where(F.col("rank").isin(ranks)).select("rank", "risk_score")
-    value = {int(r[0]): float(r[1]) for r in rows.collect()}
     out: dict[str, float | None] = {}
-    for key, h in at.items():
+    for key, q in _QUANTILES.items():
+        h = q * (n - 1)
         lo = int(np.floor(h))
-        a = value[n - lo]
-        b = value[max(1, n - lo - 1)] if lo + 1 < n else a
+        a = values[n - lo]
+        b = values[max(1, n - lo - 1)] if lo + 1 < n else a
         out[key] = float(np.quantile(np.array([a, b]), h - lo))
     return out
 
@@ -148,13 +200,14 @@ def _quantiles(scores: DataFrame, n: int) -> dict[str, float | None]:
 def summary(
     model: ArrearsModel,
     month: str,
-    scores: DataFrame,
+    tallied: pd.DataFrame,
     drift: pd.DataFrame,
     validation: SparkValidation,
     policy: LevelPolicy,
 ) -> dict[str, Any]:
-    """The content of ``summary.json`` (``seconds`` and ``timings`` come last)."""
-    counts = collect(scores.groupBy("region", "risk_level").count())
+    """The content of ``summary.json`` (``seconds`` and ``timings`` come
+    last); ``tallied``: the finish tasks' :data:`TALLY` rows."""
+    counts = tallied[tallied["kind"] == "level"]
     by_region = (
         counts.pivot_table(
             index="region", columns="risk_level", values="count", aggfunc="sum"
@@ -171,7 +224,9 @@ def summary(
     }
     n = int(sum(levels.values()))
     alert_share = (n - levels["none"]) / n if n else 0.0
-    mean = scores.agg(F.mean("risk_score")).collect()[0][0]
+    mean = counts["score_sum"].sum() / n if n else None
+    at = tallied[tallied["kind"] == "rank"]
+    values = dict(zip(at["rank"].astype(int), at["risk_score"], strict=True))
     is_score = drift["feature"] == "risk_score"
     report = validation.summary()
     return {
@@ -202,7 +257,7 @@ def summary(
         },
         "score": {
             "mean": None if mean is None else float(mean),
-            **_quantiles(scores, n),
+            **_quantiles(values, n),
         },
         "seconds": None,
     }

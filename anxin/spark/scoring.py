@@ -52,8 +52,15 @@ from anxin.spark._compat import (
     frame_to_arrow,
 )
 from anxin.spark._levels import POSITION, SIZE, ranked
+from anxin.spark._month import (
+    TALLY,
+    quantile_ranks,
+    tally,
+    write_json,
+    write_quarantine,
+    write_scores,
+)
 from anxin.spark._month import summary as month_summary
-from anxin.spark._month import write_json, write_quarantine, write_scores
 from anxin.spark.features import FeatureBucket, feature_schema
 from anxin.spark.session import spark_session
 from anxin.spark.tables import SparkTables, load_tables
@@ -181,6 +188,7 @@ class _Finish:
     explain: str
     top_k: int
     root: str
+    ranks: tuple[int, ...]  # the summary wants their scores
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         return each_number(batches, self.bucket)
@@ -199,10 +207,7 @@ class _Finish:
         out = self.finish(self.model.load(), frame)
         target = arrow_schema(SCORES_SCHEMA)
         write_part(self.root, "finished", bucket, frame_to_arrow(out, target))
-        return pa.RecordBatch.from_pydict(
-            {"feature": [""], "bin": [0], "count": [len(out)]},
-            schema=arrow_schema(_COUNTS),
-        )
+        return tally(out, self.ranks)
 
     def finish(self, model: Any, frame: pd.DataFrame) -> pd.DataFrame:
         score = frame["risk_score"].to_numpy(np.float64)
@@ -235,13 +240,14 @@ def _over_buckets(
     spark: SparkSession,
     buckets: int,
     task: Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]],
+    schema: T.StructType = _COUNTS,
 ) -> pd.DataFrame:
     """``task`` on every bucket (a Spark task each); what they told the driver."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         return task(batches)
 
-    return collect(numbers(spark, buckets).mapInArrow(run, _COUNTS))
+    return collect(numbers(spark, buckets).mapInArrow(run, schema))
 
 
 def _drift(counted: pd.DataFrame, model: Any, month: str) -> pd.DataFrame:
@@ -368,16 +374,17 @@ def score(
         drift = _drift(counted, m, month)
         say("explain and write")
         _ranks(spark, parts, active)
-        finish = _Finish(files, active, month, explain, top_k, str(parts))
-        _over_buckets(spark, validation.buckets, finish)
+        n = int(counted.loc[counted["feature"] == "", "count"].sum())
+        ranks = quantile_ranks(n)
+        finish = _Finish(files, active, month, explain, top_k, str(parts), ranks)
+        tallied = _over_buckets(spark, validation.buckets, finish, TALLY)
         finished = _parts(spark, parts / "finished", SCORES_SCHEMA).drop("bucket")
         write_scores(finished, tmp / "scores.parquet")
-        written = finished  # the same rows (read again: no inference, no listing)
         say("write summary")
         write_quarantine(tmp, validation, tables)
         drift.to_csv(tmp / "drift.csv", index=False)
-        summary = month_summary(m, month, written, drift, validation, active)
-        top = collect(written.where(F.col("rank") <= TOP_ROWS).orderBy("rank"))
+        summary = month_summary(m, month, tallied, drift, validation, active)
+        top = collect(finished.where(F.col("rank") <= TOP_ROWS).orderBy("rank"))
         say("commit")
         summary["seconds"] = round(time.perf_counter() - say.t0, 2)
         summary["timings"] = dict(say.timings)

@@ -14,12 +14,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import anxin
 from anxin.config import config_context
 from anxin.scoring import month_dir
 from anxin.spark import read_scores, score
+from anxin.spark._month import _quantiles, quantile_ranks, tally
 from tests.spark.conftest import AS_OF, TODAY
 
 POLICY = {"kind": "quota", "red": 0.02, "orange": 0.03, "yellow": 0.05, "by": "region"}
@@ -106,7 +110,9 @@ def test_summary_matches_one_machine(both: tuple[Path, Path, Any]) -> None:
         "policy",
     ):
         assert a[key] == b[key], key
-    assert b["score"]["mean"] == pytest.approx(a["score"]["mean"], rel=1e-12)
+    assert set(b["score"]) == set(a["score"]) == {"mean", "p50", "p95", "p99"}
+    for key in ("mean", "p50", "p95", "p99"):
+        assert b["score"][key] == pytest.approx(a["score"][key], rel=1e-12), key
     assert result.scores["rank"].tolist()[:5] == [1, 2, 3, 4, 5]
 
 
@@ -177,3 +183,43 @@ def test_a_killed_run_leaves_the_previous_month_and_a_rerun_replaces_it(
     assert (final / "summary.json").read_bytes() != before  # a new summary
     assert again.summary["scored"] == scored
     assert len(read_scores(final / "scores.parquet")) == scored
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    scores=st.lists(
+        st.floats(0, 1, allow_nan=False), min_size=1, max_size=60, unique=True
+    ),
+    buckets=st.integers(1, 5),
+    seed=st.integers(0, 1000),
+)
+def test_tallies_of_buckets_give_one_machines_counts_and_quantiles(
+    scores: list[float], buckets: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    n = len(scores)
+    frame = pd.DataFrame(
+        {
+            "risk_score": scores,
+            "region": rng.choice(["A", "B", None], n),
+            "risk_level": pd.Categorical(rng.choice(["red", "none"], n)),
+        }
+    )
+    frame["rank"] = frame["risk_score"].rank(ascending=False).astype(int)
+    part = rng.integers(0, buckets, n)
+    ranks = quantile_ranks(n)
+    tallied = pa.Table.from_batches(
+        [tally(frame[part == b], ranks) for b in range(buckets)]
+    ).to_pandas()
+    levels = tallied[tallied["kind"] == "level"]
+    got = levels.groupby(["region", "risk_level"], dropna=False)["count"].sum()
+    want = frame.groupby(
+        [frame["region"], frame["risk_level"].astype(object)], dropna=False
+    ).size()
+    assert got.sort_index().tolist() == want.sort_index().tolist()
+    assert levels["score_sum"].sum() == pytest.approx(sum(scores))
+    at = tallied[tallied["kind"] == "rank"]
+    values = dict(zip(at["rank"].astype(int), at["risk_score"], strict=True))
+    quantiles = _quantiles(values, n)
+    for key, q in {"p50": 0.5, "p95": 0.95, "p99": 0.99}.items():
+        assert quantiles[key] == pytest.approx(frame["risk_score"].quantile(q)), key

@@ -127,6 +127,7 @@ SCATTER_SCHEMA = pa.schema(
         ("bucket", pa.int32()),
         ("rows", pa.int64()),
         ("period", pa.string()),
+        ("int_with_nulls", pa.string()),
     ]
 )
 
@@ -140,12 +141,18 @@ class _Writer:
         self.held = self.flushes = 0
         self.counts = np.zeros(buckets, dtype=np.int64)
         self.periods: set[str] = set()
+        self.int_with_nulls: set[str] = set()  # pandas reads them as float
 
     def add(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
         if self.name == "payroll":
             self.periods |= _distinct_text(table.column("period"))
+        self.int_with_nulls |= {
+            f.name
+            for f, column in zip(table.schema, table.columns, strict=True)
+            if pa.types.is_integer(f.type) and column.null_count
+        }
         self.pending.append(table)
         self.held += table.num_rows
         if self.held >= FLUSH_ROWS:
@@ -173,12 +180,14 @@ class _Writer:
     def report(self) -> dict[str, list[Any]]:
         self.flush()
         hit = np.flatnonzero(self.counts)
-        texts = sorted(self.periods)
+        texts, ints = sorted(self.periods), sorted(self.int_with_nulls)
+        rest = [None] * (len(texts) + len(ints))
         return {
-            "table": [self.name] * (hit.size + len(texts)),
-            "bucket": [int(b) for b in hit] + [None] * len(texts),
-            "rows": [int(self.counts[b]) for b in hit] + [None] * len(texts),
-            "period": [None] * hit.size + texts,
+            "table": [self.name] * (hit.size + len(rest)),
+            "bucket": [int(b) for b in hit] + rest,
+            "rows": [int(self.counts[b]) for b in hit] + rest,
+            "period": [None] * hit.size + texts + [None] * len(ints),
+            "int_with_nulls": [None] * (hit.size + len(texts)) + ints,
         }
 
 
@@ -190,7 +199,8 @@ def _task_number() -> int:
 
 
 def _report(writers: list[_Writer]) -> pa.RecordBatch:
-    """What a task wrote: one row per table and bucket, and payroll periods."""
+    """What a task wrote: one row per table and bucket, the payroll's
+    periods, and the integer columns where it saw a missing value."""
     columns: dict[str, list[Any]] = {f.name: [] for f in SCATTER_SCHEMA}
     for writer in writers:
         for key, values in writer.report().items():

@@ -27,7 +27,6 @@ from anxin.levels import LevelPolicy
 from anxin.model import ArrearsModel
 from anxin.schemas import LEVELS
 from anxin.spark._compat import arrow_schema, collect, quiet
-from anxin.spark.tables import SparkTables
 from anxin.spark.validation import SparkValidation
 from anxin.validation import QUARANTINE_COLUMNS
 
@@ -67,21 +66,6 @@ def _fsync_tree(root: Path) -> None:
                 os.fsync(fh.fileno())
 
 
-def _int_columns_with_nulls(df: DataFrame) -> list[str]:
-    """Integer columns with a missing value (pandas reads them as float)."""
-    ints = [
-        f.name
-        for f in df.schema.fields
-        if isinstance(f.dataType, T.IntegralType) and f.name != "_source_row"
-    ]
-    if not ints:
-        return []
-    row = df.select(
-        *[F.sum(F.col(c).isNull().cast("long")).alias(c) for c in ints]
-    ).collect()[0]
-    return [c for c in ints if row[c]]
-
-
 def _pandas_dtypes(source: str) -> dict[str, str]:
     """Column -> pandas dtype recorded in a Parquet source written by pandas.
 
@@ -105,9 +89,7 @@ def _pandas_dtypes(source: str) -> dict[str, str]:
     }
 
 
-def write_quarantine(
-    tmp: Path, validation: SparkValidation, tables: SparkTables
-) -> None:
+def write_quarantine(tmp: Path, validation: SparkValidation) -> None:
     """``quarantine.csv`` and ``quarantine/NAME.csv`` as one machine writes them."""
     breaches = collect(validation.quarantine)
     if breaches.empty:
@@ -117,8 +99,8 @@ def write_quarantine(
         if validation.rows_in[name] == validation.rows_valid[name]:
             continue
         rejected = validation.rejected(name)
-        dtypes = _pandas_dtypes(tables.sources[name])
-        floats = _int_columns_with_nulls(tables.frames[name])
+        dtypes = _pandas_dtypes(validation.sources[name])
+        floats = validation.int_with_nulls.get(name, [])
         for column in set(floats) - set(dtypes):  # as the whole table reads
             rejected = rejected.withColumn(column, F.col(column).cast("double"))
         frame = collect(rejected)

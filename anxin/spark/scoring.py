@@ -381,7 +381,7 @@ def score(
         finished = _parts(spark, parts / "finished", SCORES_SCHEMA).drop("bucket")
         write_scores(finished, tmp / "scores.parquet")
         say("write summary")
-        write_quarantine(tmp, validation, tables)
+        write_quarantine(tmp, validation)
         drift.to_csv(tmp / "drift.csv", index=False)
         summary = month_summary(m, month, tallied, drift, validation, active)
         top = collect(finished.where(F.col("rank") <= TOP_ROWS).orderBy("rank"))

@@ -115,6 +115,7 @@ _SCATTERED = T.StructType(
         T.StructField("bucket", T.IntegerType()),
         T.StructField("rows", T.LongType()),
         T.StructField("period", T.StringType()),
+        T.StructField("int_with_nulls", T.StringType()),
     ]
 )
 
@@ -251,6 +252,9 @@ class SparkValidation:
         The first and last month of the valid payroll rows.
     schemas : dict
         Table -> its Spark schema as read (with ``_source_row``).
+    int_with_nulls : dict
+        Table -> its integer columns with a missing value (one machine's
+        pandas reads those as float).
     """
 
     root: str
@@ -263,6 +267,7 @@ class SparkValidation:
     last_period: str | None
     payroll_months: tuple[str | None, str | None] = (None, None)
     schemas: dict[str, T.StructType] = dataclasses.field(default_factory=dict)
+    int_with_nulls: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
     @property
     def n_quarantined(self) -> int:
@@ -522,8 +527,13 @@ def validate(
     root = _work_root(spark, work_dir)
     scattered = str(Path(root) / "scattered")
     written = _scatter(tables, n_buckets, scattered, local)
-    periods = written.loc[written["bucket"].isna(), ["period"]]
+    periods = written.loc[written["period"].notna(), ["period"]]
     last = last_period_of(periods.astype({"period": "string"}))
+    flagged = written[written["int_with_nulls"].notna()]
+    int_with_nulls = {
+        str(t): sorted(set(part["int_with_nulls"]))
+        for t, part in flagged.groupby("table")
+    }
     written = written[written["bucket"].notna()]
     rows_in = {n: 0 for n in tables.present()}
     for table, rows in written.groupby("table")["rows"].sum().items():
@@ -563,6 +573,7 @@ def validate(
         last_period=last,
         payroll_months=(payroll["first"].min(), payroll["last"].max()),
         schemas={n: tables.frames[n].schema for n in tables.present()},
+        int_with_nulls=int_with_nulls,
     )
     for name in REQUIRED_TABLES:
         if rows_valid[name] == 0:

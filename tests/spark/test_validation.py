@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 import anxin
@@ -37,6 +39,18 @@ def test_counts_and_breaches_equal_one_machine(spark: Any, dirty_dir: Path) -> N
         got, expected.sort_values(key, ignore_index=True), check_dtype=False
     )
     assert valid["_bucket"].between(0, 1).all()
+    # integer columns with a missing value, which pandas reads as float
+    raw = {n: pq.read_table(dirty_dir / f"{n}.parquet") for n in two.rows_in}
+    nulls = {
+        n: sorted(
+            f.name
+            for f, c in zip(t.schema, t.columns, strict=True)
+            if pa.types.is_integer(f.type) and c.null_count
+        )
+        for n, t in raw.items()
+    }
+    assert two.int_with_nulls == {n: c for n, c in nulls.items() if c}
+    assert two.int_with_nulls == {"signals": ["complaints"]}
 
 
 def test_a_missing_column_is_one_machines_error(

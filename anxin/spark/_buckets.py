@@ -212,7 +212,8 @@ def _report(writers: list[_Writer]) -> pa.RecordBatch:
 class Scatter:
     """A task over a table's split as Spark reads it: its rows to their
     buckets' files. Yields what it wrote (:data:`SCATTER_SCHEMA`): a row per
-    bucket, and for the payroll the distinct periods it saw, as text."""
+    bucket, for the payroll the distinct periods it saw, as text, and a row
+    per integer column in which it saw a missing value."""
 
     name: str
     buckets: int

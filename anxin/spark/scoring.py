@@ -100,9 +100,9 @@ SCORES_SCHEMA = T.StructType(
 #: What a scoring task writes for Spark to rank (``ranked`` parts).
 _RANKED = T.StructType(
     [
-        T.StructField("enterprise_id", T.StringType()),
-        T.StructField("region", T.StringType()),
-        T.StructField("risk_score", T.DoubleType()),
+        f
+        for f in feature_schema(scored=True).fields
+        if f.name in ("enterprise_id", "region", "risk_score")
     ]
 )
 #: Top-ranked rows kept on the driver for printing.
@@ -180,7 +180,9 @@ class _ScoreBucket:
 @dataclasses.dataclass(frozen=True)
 class _Finish:
     """Levels, predict columns and reasons of a bucket's scored rows, from
-    its ``scored`` part and its ranks; written under ``root/finished``."""
+    its ``scored`` part and its ranks; written under ``root/finished``.
+    Tells the driver its :data:`anxin.spark._month.TALLY` rows (counts by
+    region and level, and the scores at ``ranks``) for ``summary.json``."""
 
     model: ModelFiles
     policy: LevelPolicy

@@ -253,8 +253,9 @@ class SparkValidation:
     schemas : dict
         Table -> its Spark schema as read (with ``_source_row``).
     int_with_nulls : dict
-        Table -> its integer columns with a missing value (one machine's
-        pandas reads those as float).
+        Table -> its integer columns with a missing value, for the tables
+        that have one (one machine's pandas reads those as float, unless
+        the file's pandas metadata says ``Int64``).
     """
 
     root: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,9 @@ import anxin
 from anxin.config import config_context
 from anxin.exceptions import ContractError
 from anxin.spark import load_tables, validate
+from anxin.spark._buckets import Scatter
 from anxin.spark._compat import collect
+from anxin.spark._month import write_quarantine
 from tests.spark.conftest import TODAY
 
 
@@ -75,3 +78,41 @@ def test_csv_exports_are_refused_with_the_fix(spark: Any, tmp_path: Path) -> Non
     (tmp_path / "payroll.csv").write_text("enterprise_id,period\n", "utf-8")
     with pytest.raises(ContractError, match="--engine local"):
         load_tables(tmp_path, spark=spark)
+
+
+def test_quarantined_integers_with_a_gap_print_as_one_machines(
+    spark: Any, dirty_dir: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(dirty_dir, data)
+    # without pandas' metadata, pandas reads an integer column with a gap as
+    # float: one machine's quarantine file prints -1.0 where Spark reads -1
+    signals = pq.read_table(data / "signals.parquet")
+    pq.write_table(signals.replace_schema_metadata(None), data / "signals.parquet")
+    with config_context(today=TODAY):
+        one = anxin.validate(anxin.load_tables(data))
+        two = validate(load_tables(data, spark=spark), buckets=2)
+    assert two.int_with_nulls == {"signals": ["complaints"]}
+    one.write_quarantine(tmp_path / "one")
+    (tmp_path / "two").mkdir()
+    write_quarantine(tmp_path / "two", two)
+    expected = (tmp_path / "one" / "signals.csv").read_text("utf-8")
+    assert ",-1.0," in expected
+    assert (tmp_path / "two" / "quarantine" / "signals.csv").read_text(
+        "utf-8"
+    ) == expected
+
+
+def test_the_scatter_notes_integer_gaps_in_rows_of_any_bucket(tmp_path: Path) -> None:
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "enterprise_id": ["A", None, "B"],
+            "complaints": pa.array([1, None, 2], pa.int64()),
+            "lawsuits": pa.array([0, 0, 1], pa.int64()),
+            "electricity_kwh": pa.array([None, 1.0, 2.0], pa.float64()),
+        }
+    )
+    report = next(Scatter("signals", 3, str(tmp_path))(iter([batch])))
+    rows = report.to_pandas()
+    assert rows["int_with_nulls"].dropna().tolist() == ["complaints"]
+    assert rows["rows"].sum() == 3  # the row without a code has a bucket too

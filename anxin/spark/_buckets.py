@@ -32,6 +32,7 @@ import pyarrow.dataset as ds
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import types as T
 
 from anxin._checks import arrow_text
 from anxin.spark._compat import quiet_logs
@@ -48,6 +49,7 @@ __all__ = [
     "read_bucket",
     "read_part",
     "read_piece",
+    "spark_parts",
     "write_part",
 ]
 
@@ -386,3 +388,18 @@ def read_part(
     if for_spark:
         return pq.read_table(str(path), schema=schema)
     return feather.read_table(str(path)).cast(schema)
+
+
+def spark_parts(
+    spark: SparkSession, root: str | Path, kind: str, schema: T.StructType
+) -> DataFrame:
+    """Every bucket's :func:`write_part` of ``kind`` as one Spark DataFrame,
+    with ``bucket``. The schema is given, so Spark runs no job to infer it;
+    no rows (and no task) if no bucket wrote one."""
+    folder = Path(root) / kind
+    fields = [*schema.fields, T.StructField("bucket", T.IntegerType())]
+    if not any(folder.glob("bucket=*/part.parquet")):
+        # no partitions: a list would start Python workers for nothing
+        nothing = spark.sparkContext.emptyRDD()
+        return spark.createDataFrame(nothing, T.StructType(fields))
+    return spark.read.schema(T.StructType(fields)).parquet(str(folder))

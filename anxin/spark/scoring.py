@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -43,7 +43,13 @@ from anxin.prediction import PREDICT_COLUMNS, as_policy, load_model
 from anxin.reasons import attach_reasons, check_explain
 from anxin.schemas import LEVELS, TABLE_NAMES
 from anxin.scoring import StepClock, begin_month, commit_month, log_scoring
-from anxin.spark._buckets import each_number, numbers, read_part, write_part
+from anxin.spark._buckets import (
+    each_number,
+    numbers,
+    read_part,
+    spark_parts,
+    write_part,
+)
 from anxin.spark._bundle import ModelFiles, ship
 from anxin.spark._compat import (
     arrow_schema,
@@ -263,18 +269,9 @@ def _drift(counted: pd.DataFrame, model: Any, month: str) -> pd.DataFrame:
     return drift_report_of_counts(model, counts, as_of=month)
 
 
-def _parts(spark: SparkSession, folder: Path, schema: T.StructType) -> DataFrame:
-    """The ``bucket=N/part.parquet`` files the tasks wrote, with ``bucket``;
-    their schema is given, so Spark runs no job to infer it."""
-    with_bucket = T.StructType(
-        [*schema.fields, T.StructField("bucket", T.IntegerType())]
-    )
-    return spark.read.schema(with_bucket).parquet(str(folder))
-
-
 def _ranks(spark: SparkSession, root: Path, policy: LevelPolicy) -> None:
     """Global ranks (and quota places) of the scored rows, by bucket."""
-    scored = _parts(spark, root / "ranked", _RANKED)
+    scored = spark_parts(spark, root, "ranked", _RANKED)
     ranks = ranked(scored, policy, keep=("bucket",))
     ranks.write.partitionBy("bucket").parquet(str(root / "ranks"))
 
@@ -380,7 +377,7 @@ def score(
         ranks = quantile_ranks(n)
         finish = _Finish(files, active, month, explain, top_k, str(parts), ranks)
         tallied = _over_buckets(spark, validation.buckets, finish, TALLY)
-        finished = _parts(spark, parts / "finished", SCORES_SCHEMA).drop("bucket")
+        finished = spark_parts(spark, parts, "finished", SCORES_SCHEMA).drop("bucket")
         write_scores(finished, tmp / "scores.parquet")
         say("write summary")
         write_quarantine(tmp, validation)

@@ -53,6 +53,7 @@ from anxin.spark._buckets import (
     pieces_of,
     read_bucket,
     read_part,
+    spark_parts,
     write_part,
 )
 from anxin.spark._compat import arrow_schema as arrow_of
@@ -287,15 +288,7 @@ class SparkValidation:
     def _read(self, kind: str, schema: T.StructType) -> DataFrame:
         """A kind's parts with ``_bucket`` (no rows if no bucket wrote one)."""
         self._check_root()
-        folder = Path(self.root) / kind
-        if not any(folder.glob("bucket=*/part.parquet")):
-            # no partitions, so no task (a list would start Python workers)
-            nothing = self.spark.sparkContext.emptyRDD()
-            empty = self.spark.createDataFrame(nothing, schema)
-            return empty.withColumn(BUCKET, F.lit(None).cast("int"))
-        frame = self.spark.read.schema(
-            T.StructType([*schema.fields, T.StructField("bucket", T.IntegerType())])
-        ).parquet(str(folder))
+        frame = spark_parts(self.spark, self.root, kind, schema)
         return frame.withColumnRenamed("bucket", BUCKET)
 
     def valid(self, name: str) -> DataFrame:

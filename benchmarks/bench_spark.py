@@ -40,6 +40,8 @@ from _common import emit, peak_rss_gb, run_child, save, timed
 
 AS_OF = "2026-06"
 TODAY = "2026-11"
+#: The world of the warm session's first run (``scaling --warm``).
+WARM_UP = 20_000
 POLICY = {"kind": "quota", "red": 0.02, "orange": 0.03, "yellow": 0.05, "by": "region"}
 #: local[2] settings: in local mode the executors live in the driver's JVM
 SPARK_CONFIG = {
@@ -129,31 +131,108 @@ def local(tmp: str, n: int) -> None:
     emit({**results, "peak_rss_gb": round(peak_rss_gb(), 2)})
 
 
-def spark(tmp: str, n: int, master: str, buckets: int | None) -> None:
+def _score(tmp: str, n: int, session: Any, buckets: int | None) -> dict[str, Any]:
+    """:func:`anxin.spark.score` of the world of ``n`` enterprises, timed."""
     import anxin
-    from anxin.spark import score, spark_session
+    from anxin.spark import score
+
+    results: dict[str, Any] = {}
+    target = Path(tmp) / f"spark-{n}"
+    shutil.rmtree(target, ignore_errors=True)
+    with anxin.config_context(today=TODAY, home=tmp), timed(results, "score_s"):
+        out = score(
+            Path(tmp) / f"data-{n}",
+            target,
+            as_of=AS_OF,
+            model=str(Path(tmp) / "model"),
+            policy=POLICY,
+            log=False,
+            buckets=buckets,
+            spark=session,
+        )
+    results |= {"scored": out.summary["scored"], "steps_s": out.summary["timings"]}
+    results["per_enterprise_ms"] = round(1000 * results["score_s"] / n, 4)
+    return results
+
+
+def spark(tmp: str, n: int, master: str, buckets: int | None) -> None:
+    from anxin.spark import spark_session
 
     results: dict[str, Any] = {"master": master, "buckets": buckets}
     config = {**SPARK_CONFIG, "spark.local.dir": str(Path(tmp) / "spark-local")}
     with TreeMemory() as memory:
         with timed(results, "session_s"):
             session = spark_session(master, config=config)
-        with anxin.config_context(today=TODAY, home=tmp), timed(results, "score_s"):
-            out = score(
-                Path(tmp) / f"data-{n}",
-                Path(tmp) / f"spark-{n}",
-                as_of=AS_OF,
-                model=str(Path(tmp) / "model"),
-                policy=POLICY,
-                log=False,
-                buckets=buckets,
-                spark=session,
-            )
+        results |= _score(tmp, n, session, buckets)
         session.stop()
-    results |= {"scored": out.summary["scored"], "steps_s": out.summary["timings"]}
-    results["per_enterprise_ms"] = round(1000 * results["score_s"] / n, 4)
     results |= {"driver_peak_rss_gb": round(peak_rss_gb(), 2), **memory.peak}
     emit(results)
+
+
+def warm(tmp: str, master: str, sizes: list[int]) -> None:
+    """Every size in one session (as a notebook, a service or Spark Connect
+    keeps one), after a first run on the 20,000-enterprise world has warmed
+    the JVM and started the Python workers: the cost per enterprise without
+    a fresh process's start-up."""
+    from anxin.spark import spark_session
+
+    config = {**SPARK_CONFIG, "spark.local.dir": str(Path(tmp) / "spark-local")}
+    session = spark_session(master, config=config)
+    results: dict[str, Any] = {
+        "master": master,
+        "warm_up": _score(tmp, WARM_UP, session, None),
+    }
+    for n in sizes:
+        results[str(n)] = _score(tmp, n, session, None)
+        print(
+            f"  {n:,} (warm): {results[str(n)]['per_enterprise_ms']} ms per enterprise"
+        )
+    session.stop()
+    emit(results)
+
+
+def bare(tmp: str, n: int, master: str) -> None:
+    """A fresh Spark application doing the least any Spark implementation of
+    the month must: every row of the six tables through a Python (Arrow)
+    task, a global sort of a score per enterprise, a Parquet write
+    partitioned by region. No anxin code runs; Spark's own Python daemon."""
+    import pyarrow as pa
+    from pyspark.sql import SparkSession
+    from pyspark.sql import functions as F
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    results: dict[str, Any] = {"master": master}
+    config = {**SPARK_CONFIG, "spark.local.dir": str(Path(tmp) / "spark-local")}
+    with timed(results, "session_s"):
+        builder = SparkSession.builder.master(master).appName("bare")
+        for key, value in config.items():
+            builder = builder.config(key, value)
+        session = builder.getOrCreate()
+    schema = "rows long"
+
+    def count(batches: Any) -> Any:
+        for batch in batches:
+            yield pa.RecordBatch.from_pydict({"rows": [batch.num_rows]})
+
+    data = Path(tmp) / f"data-{n}"
+    rows = 0
+    for key in ("first_run_s", "second_run_s"):  # a fresh JVM, then warm
+        with timed(results, key):
+            rows = 0
+            for table in sorted(data.glob("*.parquet")):
+                counted = session.read.parquet(str(table)).mapInArrow(count, schema)
+                rows += counted.agg(F.sum("rows")).collect()[0][0] or 0
+            scores = session.read.parquet(str(data / "enterprises.parquet")).select(
+                "enterprise_id", "region", F.rand(0).alias("risk_score")
+            )
+            out = Path(tmp) / f"bare-{n}"
+            shutil.rmtree(out, ignore_errors=True)
+            scores.orderBy(F.desc("risk_score"), "enterprise_id").write.partitionBy(
+                "region"
+            ).parquet(str(out))
+            shutil.rmtree(out, ignore_errors=True)
+    session.stop()
+    emit({**results, "rows": int(rows)})
 
 
 def compare(tmp: str, n: int) -> None:
@@ -200,6 +279,10 @@ def _child(args: list[str]) -> None:
         local(tmp, int(n))
     elif kind == "spark":
         spark(tmp, int(n), rest[0], int(rest[1]) or None)
+    elif kind == "bare":
+        bare(tmp, int(n), rest[0])
+    elif kind == "warm":
+        warm(tmp, rest[0], [int(x) for x in n.split(",")])
     else:
         compare(tmp, int(n))
 
@@ -213,6 +296,11 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=None)
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--buckets", type=int, default=0, help="0: the default")
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="scaling: also every size in one warm session (after a first run)",
+    )
     parser.add_argument(
         "--workdir", help="keep the model and worlds here (reused by later runs)"
     )
@@ -245,16 +333,23 @@ def main() -> None:
                 result["spark"]["score_s"] / result["local"]["score_s"], 2
             )
         else:
-            for size in args.sizes or [250_000, 500_000, 1_000_000, 2_000_000]:
-                n = str(size)
+            sizes = args.sizes or [250_000, 500_000, 1_000_000, 2_000_000]
+            for size in [WARM_UP, *sizes] if args.warm else sizes:
                 start = time.perf_counter()
-                run_child([me, "--child", "prepare", tmp, n, "clean"])
+                run_child([me, "--child", "prepare", tmp, str(size), "clean"])
                 print(f"  prepared {size:,} in {time.perf_counter() - start:.0f} s")
+            if args.warm:
+                n = ",".join(map(str, sizes))
+                result["warm"] = run_child([me, "--child", "warm", tmp, n, master])
+            for size in sizes:
+                n = str(size)
                 run = run_child([*spark, tmp, n, master, buckets])
                 result[n] = run
                 print(f"  {size:,}: {run['per_enterprise_ms']} ms per enterprise")
-                for part in Path(tmp).glob(f"spark-{n}"):
-                    shutil.rmtree(part, ignore_errors=True)
+                shutil.rmtree(Path(tmp) / f"spark-{n}", ignore_errors=True)
+            if args.warm:  # Spark's own start-up, without anxin
+                bare = [me, "--child", "bare", tmp, str(WARM_UP), master]
+                result["bare"] = run_child(bare)
     result["load_after"] = os.getloadavg()
     save(f"bench_spark_{args.part}", result)
 

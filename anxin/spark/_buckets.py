@@ -17,6 +17,7 @@ work directory under ``out_dir``, which the driver and executors share).
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -38,12 +39,15 @@ from anxin._checks import arrow_text
 from anxin.spark._compat import quiet_logs
 
 __all__ = [
+    "ENTERPRISES_PER_BUCKET",
     "SCATTER_SCHEMA",
+    "TASKS_PER_CORE",
     "Piece",
     "ReadPieces",
     "Scatter",
     "bucket_ids",
     "each_number",
+    "even_buckets",
     "numbers",
     "pieces_of",
     "read_bucket",
@@ -55,6 +59,11 @@ __all__ = [
 
 #: Spark tasks per core for the steps over buckets (see :func:`numbers`).
 TASKS_PER_CORE = 4
+#: Enterprises per bucket when the number of buckets is not given: a
+#: bucket's pandas work peaks at about 0.7 GB with 12,500 (13 months), and
+#: with the first design 1 M enterprises in 80 buckets took half the time of
+#: 20 buckets (benchmarks/README.md).
+ENTERPRISES_PER_BUCKET = 12_500
 #: Rows a scatter task holds before writing its buckets' files.
 FLUSH_ROWS = 2_000_000
 #: Per-position multipliers of the id hash (odd, fixed: buckets never move).
@@ -101,6 +110,23 @@ def numbers(spark: SparkSession, n: int) -> DataFrame:
     """
     cores = spark.sparkContext.defaultParallelism
     return spark.range(0, n, 1, max(1, min(n, TASKS_PER_CORE * cores)))
+
+
+def even_buckets(enterprises: int, cores: int) -> int:
+    """The default number of buckets: about one per
+    :data:`ENTERPRISES_PER_BUCKET` enterprises, at least two per core, and
+    as many for each task of a step (:func:`numbers`).
+
+    A step ends when its slowest core does: 20 buckets in 8 tasks are tasks
+    of 2 and 3 buckets, and one core works 11 buckets' time while the other
+    waits after 9 (a tenth of the step at 250 k enterprises on 2 cores).
+    Rounded up to a multiple of the tasks (of the cores while there are
+    fewer buckets than tasks), every task takes as many buckets.
+    """
+    n = max(2 * cores, math.ceil(enterprises / ENTERPRISES_PER_BUCKET))
+    tasks = TASKS_PER_CORE * cores
+    step = tasks if n > tasks else cores
+    return -(-n // step) * step
 
 
 def each_number(

@@ -36,6 +36,7 @@ __all__ = [
     "read_scores",
     "summary",
     "tally",
+    "write_csv",
     "write_quarantine",
 ]
 
@@ -66,6 +67,14 @@ def _fsync_tree(root: Path) -> None:
                 os.fsync(fh.fileno())
 
 
+def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    """``frame`` as one machine's CSV file, on disk before the month commits."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False)
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
 def _pandas_dtypes(source: str) -> dict[str, str]:
     """Column -> pandas dtype recorded in a Parquet source written by pandas.
 
@@ -94,7 +103,7 @@ def write_quarantine(tmp: Path, validation: SparkValidation) -> None:
     breaches = collect(validation.quarantine)
     if breaches.empty:
         breaches = pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    breaches.to_csv(tmp / "quarantine.csv", index=False)
+    write_csv(tmp / "quarantine.csv", breaches)
     for name in validation.rows_in:
         if validation.rows_in[name] == validation.rows_valid[name]:
             continue
@@ -107,10 +116,7 @@ def write_quarantine(tmp: Path, validation: SparkValidation) -> None:
         for column, dtype in dtypes.items():
             if column in frame.columns:
                 frame[column] = frame[column].astype(pd.api.types.pandas_dtype(dtype))
-        target = tmp / "quarantine" / f"{name}.csv"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(target, index=False)
-    _fsync_tree(tmp)
+        write_csv(tmp / "quarantine" / f"{name}.csv", frame)
 
 
 #: Per bucket, what the summary needs of its finished rows: a row per

@@ -62,6 +62,7 @@ from anxin.spark._month import (
     TALLY,
     quantile_ranks,
     tally,
+    write_csv,
     write_json,
     write_quarantine,
     write_scores,
@@ -309,7 +310,8 @@ def score(
     as_of, model, policy, explain, top_k, log, tracking_uri, step, lock_timeout
         As for :func:`anxin.score_month`.
     buckets : int, optional
-        Enterprise-hash buckets; default one per 12,500 enterprises.
+        Enterprise-hash buckets; default about one per 12,500 enterprises
+        (:func:`anxin.spark.validation.even_buckets`).
     spark : SparkSession, optional
         Default: the active session, else a local one.
 
@@ -381,7 +383,7 @@ def score(
         write_scores(finished, tmp / "scores.parquet")
         say("write summary")
         write_quarantine(tmp, validation)
-        drift.to_csv(tmp / "drift.csv", index=False)
+        write_csv(tmp / "drift.csv", drift)
         summary = month_summary(m, month, tallied, drift, validation, active)
         top = collect(finished.where(F.col("rank") <= TOP_ROWS).orderBy("rank"))
         say("commit")

@@ -73,7 +73,8 @@ def training_frame(
     seed : int, default 0
         Seeds which negatives are kept.
     buckets : int, optional
-        Enterprise-hash buckets; default one per 12,500 enterprises.
+        Enterprise-hash buckets; default about one per 12,500 enterprises
+        (:func:`anxin.spark.validation.even_buckets`).
     work_dir : str or Path, optional
         Where the buckets' intermediate files are kept while the frame is
         built (deleted after): a directory every executor reads and writes

@@ -24,7 +24,6 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import logging
-import math
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -45,10 +44,12 @@ from anxin.exceptions import InvalidParameterError
 from anxin.features import peer_totals
 from anxin.schemas import REQUIRED_TABLES, SCHEMAS, TABLE_NAMES
 from anxin.spark._buckets import (
+    ENTERPRISES_PER_BUCKET,
     Piece,
     ReadPieces,
     Scatter,
     each_number,
+    even_buckets,
     numbers,
     pieces_of,
     read_bucket,
@@ -67,15 +68,10 @@ from anxin.spark.tables import BUCKET, SOURCE_ROW, SparkTables, quoted
 from anxin.tables import Tables
 from anxin.validation import QUARANTINE_COLUMNS, last_period_of, validate_part
 
-__all__ = ["SparkValidation", "validate"]
+__all__ = ["ENTERPRISES_PER_BUCKET", "SparkValidation", "even_buckets", "validate"]
 
 logger = logging.getLogger(__name__)
 
-#: Enterprises per bucket when the number of buckets is not given: a
-#: bucket's pandas work peaks at about 0.7 GB with 12,500 (13 months), and
-#: with the first design 1 M enterprises in 80 buckets took half the time of
-#: 20 buckets (benchmarks/README.md).
-ENTERPRISES_PER_BUCKET = 12_500
 #: Rows of a local Parquet table one task reads (whole row groups).
 ROWS_PER_PIECE = 1_000_000
 
@@ -400,8 +396,7 @@ def _buckets(
         n = sum(p.rows for p in local["enterprises"])
     if n is None:
         n = tables.frames["enterprises"].count()
-    cores = tables.spark.sparkContext.defaultParallelism
-    return max(2 * cores, math.ceil(n / ENTERPRISES_PER_BUCKET))
+    return even_buckets(n, tables.spark.sparkContext.defaultParallelism)
 
 
 def _scatter(
@@ -495,8 +490,9 @@ def validate(
     tables : SparkTables
         From :func:`anxin.spark.load_tables`.
     buckets : int, optional
-        Enterprise-hash buckets (tasks); default one per 12,500 enterprises,
-        at least two per core.
+        Enterprise-hash buckets (tasks); default about one per 12,500
+        enterprises, at least two per core, as many for each task
+        (:func:`even_buckets`).
     work_dir : str, optional
         Where to keep the outcome (Parquet files); a directory every
         executor reads and writes. Default: a temporary directory of the

@@ -3,6 +3,7 @@ giving exactly the rows, types and row numbers Spark gives."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,16 @@ from hypothesis import strategies as st
 
 from anxin.exceptions import InvalidParameterError
 from anxin.spark import load_tables, validate
-from anxin.spark._buckets import bucket_ids, pieces_of, read_piece
+from anxin.spark._buckets import (
+    TASKS_PER_CORE,
+    bucket_ids,
+    numbers,
+    pieces_of,
+    read_piece,
+)
 from anxin.spark._compat import arrow_schema, collect
 from anxin.spark.tables import SOURCE_ROW
-from anxin.spark.validation import _check_counts
+from anxin.spark.validation import ENTERPRISES_PER_BUCKET, _check_counts, even_buckets
 
 CODES = st.lists(st.text(min_size=0, max_size=24), min_size=1, max_size=60)
 
@@ -118,3 +125,28 @@ def test_rows_a_bucket_did_not_read_back_are_an_error() -> None:
         _check_counts(sent, read, "/work")
     read.loc[1, "valid"] = 7
     _check_counts(sent, read, "/work")  # every row accounted for
+
+
+@settings(max_examples=200, deadline=None)
+@given(enterprises=st.integers(0, 60_000_000), cores=st.integers(1, 512))
+def test_the_default_buckets_are_the_fewest_that_share_out_evenly(
+    enterprises: int, cores: int
+) -> None:
+    n = even_buckets(enterprises, cores)
+    wanted = max(2 * cores, math.ceil(enterprises / ENTERPRISES_PER_BUCKET))
+    tasks = min(n, TASKS_PER_CORE * cores)  # numbers()'s tasks
+    assert n % tasks == 0 and n % cores == 0
+    assert wanted <= n < wanted + tasks
+
+
+@pytest.mark.parametrize("enterprises", [2_000, 250_000, 1_000_000])
+def test_every_task_of_a_step_takes_as_many_default_buckets(
+    spark: Any, enterprises: int
+) -> None:
+    from pyspark.sql import functions as F
+
+    cores = spark.sparkContext.defaultParallelism
+    n = even_buckets(enterprises, cores)
+    tasks = numbers(spark, n).groupBy(F.spark_partition_id()).count()
+    sizes = collect(tasks)["count"].tolist()
+    assert sum(sizes) == n and len(set(sizes)) == 1

@@ -109,8 +109,13 @@ def prepare(tmp: str, n: int, dirty: bool) -> None:
             result.model.save(model)
             del world, result
         data = Path(tmp) / f"data-{n}"
+        kind = Path(tmp) / f"data-{n}.kind"  # parity's world is dirty, the others clean
+        wanted = "dirty" if dirty else "clean"
+        if data.exists() and (not kind.exists() or kind.read_text() != wanted):
+            shutil.rmtree(data)
         if not data.exists():
             anxin.synth(n, 13, seed=2, dirty=dirty).write(data)
+            kind.write_text(wanted)
     emit({"enterprises": n})
 
 

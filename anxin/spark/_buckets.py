@@ -121,8 +121,29 @@ def even_buckets(enterprises: int, cores: int) -> int:
     of 2 and 3 buckets, and one core works 11 buckets' time while the other
     waits after 9 (a tenth of the step at 250 k enterprises on 2 cores).
     Rounded up to a multiple of the tasks (of the cores while there are
-    fewer buckets than tasks), every task takes as many buckets.
+    fewer buckets than tasks), every task takes as many buckets. Just past
+    the tasks the count jumps (9 buckets on 2 cores become 16), which only
+    makes the buckets smaller.
+
+    Parameters
+    ----------
+    enterprises : int
+        Rows of the enterprises table.
+    cores : int
+        Spark's ``defaultParallelism`` when the run starts; the promise
+        holds while it stays the same (local mode, a fixed set of
+        executors), not when dynamic allocation adds executors later.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> even_buckets(250_000, 2), even_buckets(1_000_000, 2)
+    (24, 80)
     """
+    cores = max(1, cores)
     n = max(2 * cores, math.ceil(enterprises / ENTERPRISES_PER_BUCKET))
     tasks = TASKS_PER_CORE * cores
     step = tasks if n > tasks else cores

@@ -136,7 +136,8 @@ def test_the_default_buckets_are_the_fewest_that_share_out_evenly(
     wanted = max(2 * cores, math.ceil(enterprises / ENTERPRISES_PER_BUCKET))
     tasks = min(n, TASKS_PER_CORE * cores)  # numbers()'s tasks
     assert n % tasks == 0 and n % cores == 0
-    assert wanted <= n < wanted + tasks
+    step = TASKS_PER_CORE * cores if n > TASKS_PER_CORE * cores else cores
+    assert wanted <= n < wanted + step  # the fewest such
 
 
 @pytest.mark.parametrize("enterprises", [2_000, 250_000, 1_000_000])
@@ -148,5 +149,15 @@ def test_every_task_of_a_step_takes_as_many_default_buckets(
     cores = spark.sparkContext.defaultParallelism
     n = even_buckets(enterprises, cores)
     tasks = numbers(spark, n).groupBy(F.spark_partition_id()).count()
-    sizes = collect(tasks)["count"].tolist()
+    sizes = collect(tasks)["count"].tolist()  # empty tasks are not counted
+    assert len(sizes) == min(n, TASKS_PER_CORE * cores)
     assert sum(sizes) == n and len(set(sizes)) == 1
+
+
+def test_validate_takes_the_default_buckets(
+    spark: Any, dirty_dir: Path, tmp_path: Path
+) -> None:
+    validation = validate(load_tables(dirty_dir, spark=spark), work_dir=str(tmp_path))
+    rows = pq.read_metadata(dirty_dir / "enterprises.parquet").num_rows
+    cores = spark.sparkContext.defaultParallelism
+    assert validation.buckets == even_buckets(rows, cores)

@@ -190,7 +190,13 @@ def begin_month(out_dir: Path, as_of: str) -> Path:
 
 
 def commit_month(out_dir: Path, as_of: str, tmp: Path) -> Path:
-    """Swap the finished work directory ``tmp`` in as ``as_of=YYYY-MM``."""
+    """Swap the finished work directory ``tmp`` in as ``as_of=YYYY-MM``.
+
+    The files are on disk already (their writers sync them); the
+    directories' entries are synced here, the deepest first, then the swap.
+    """
+    for directory in sorted((p for p in tmp.rglob("*") if p.is_dir()), reverse=True):
+        _fsync_dir(directory)
     _fsync_dir(tmp)
     final = month_dir(out_dir, as_of)
     old = out_dir / f".as_of={as_of}.old-{tmp.name.rsplit('-', 1)[-1]}"

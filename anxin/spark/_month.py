@@ -60,19 +60,22 @@ def read_scores(path: str | Path, *, flagged: bool = False) -> pd.DataFrame:
     return frame.sort_values("rank", ignore_index=True)
 
 
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
 def _fsync_tree(root: Path) -> None:
     for path in root.rglob("*"):
         if path.is_file():
-            with open(path, "rb") as fh:
-                os.fsync(fh.fileno())
+            _fsync(path)
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
     """``frame`` as one machine's CSV file, on disk before the month commits."""
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False)
-    with open(path, "rb") as fh:
-        os.fsync(fh.fileno())
+    _fsync(path)
 
 
 def _pandas_dtypes(source: str) -> dict[str, str]:
@@ -254,8 +257,7 @@ def summary(
 def write_json(path: Path, payload: dict[str, Any]) -> None:
     text = json.dumps(payload, ensure_ascii=False, indent=2)
     path.write_text(text, "utf-8")
-    with open(path, "rb") as fh:
-        os.fsync(fh.fileno())
+    _fsync(path)
 
 
 def write_scores(scores: DataFrame, target: Path) -> None:
